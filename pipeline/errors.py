@@ -1,0 +1,84 @@
+"""The error hierarchy: one root, and the few kinds the CLI tells apart.
+
+A ``UserError`` is something the user can fix in their own files or environment: the
+CLI prints its diagnostics one per line and exits 1, with no traceback. Anything that
+is not a ``PipelineError`` is a bug and gets a traceback written to a log file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A place in a user's file; line and column are 1-based, as editors count."""
+
+    path: str
+    line: int = 0
+    col: int = 0
+
+    def __str__(self) -> str:
+        if self.line <= 0:
+            return self.path
+        return f"{self.path}:{self.line}:{self.col}"
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One problem, where it is, and optionally how to fix it."""
+
+    message: str
+    location: Location | None = None
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        text = f"{self.location}: {self.message}" if self.location else self.message
+        return f"{text} (hint: {self.hint})" if self.hint else text
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        loc = self.location or Location("")
+        return (loc.path, loc.line, loc.col, self.message)
+
+
+class PipelineError(Exception):
+    """Root of every error the pipeline raises on purpose."""
+
+
+class UserError(PipelineError):
+    """Problems in the user's files or environment, reported all at once."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic] | Diagnostic | str) -> None:
+        if isinstance(diagnostics, str):
+            diagnostics = [Diagnostic(diagnostics)]
+        elif isinstance(diagnostics, Diagnostic):
+            diagnostics = [diagnostics]
+        self.diagnostics: tuple[Diagnostic, ...] = tuple(
+            sorted(diagnostics, key=Diagnostic.sort_key)
+        )
+        super().__init__("\n".join(str(d) for d in self.diagnostics))
+
+
+class ApiError(PipelineError):
+    """OneAll answered with an error envelope (or a non-JSON error page).
+
+    ``info`` is OneAll's human-readable text: shown to the user, never parsed.
+    """
+
+    def __init__(self, code: int, info: str, resource: str) -> None:
+        self.code = code
+        self.info = info
+        self.resource = resource
+        super().__init__(f"OneAll answered {code} for {resource}: {info}")
+
+
+class TransportError(PipelineError):
+    """The request could not be delivered; OneAll surely did not act on it."""
+
+
+class OutcomeUnknownError(PipelineError):
+    """The request may have reached OneAll but no answer came back.
+
+    Resending could publish twice, so the action is recorded as ``unknown``.
+    """

@@ -1,0 +1,219 @@
+"""Pydantic models: configuration, manifests (one action model per endpoint), state, plan.
+
+The action models are generated from the catalogue, so a new endpoint needs no code
+here. They validate an action *after* rendering (limits apply to the rendered text)
+and are also what the JSON Schema for editors is generated from.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from functools import cache
+from typing import Annotated, Any, Literal, Union
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    create_model,
+)
+
+from . import catalog
+from .catalog import Kind
+
+FORMAT_VERSION = 1
+
+_STRICT = ConfigDict(extra="forbid", frozen=True)
+
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+#: A reference names an action of the same manifest, or ``<manifest path>/<name>``.
+REF_PATTERN = r"^([A-Za-z0-9_.-]+/)*[A-Za-z0-9][A-Za-z0-9_.-]*$"
+SUBDOMAIN_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
+
+
+def check_http_url(value: str) -> str:
+    """An absolute http(s) URL with a host and no white space: what OneAll can fetch."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or re.search(r"\s", value):
+        raise ValueError(f"must be an absolute http(s) URL, got {value!r}")
+    return value
+
+
+HttpUrlStr = Annotated[str, AfterValidator(check_http_url)]
+
+
+class Ref(BaseModel):
+    """``{ref: NAME}``: the id that another action's result will hold."""
+
+    model_config = _STRICT
+    ref: Annotated[str, Field(pattern=REF_PATTERN, description="An action of this manifest, or <manifest path>/<name>.")]
+
+
+def _coerce_id(value: Any) -> Any:
+    # YAML reads an unquoted numeric id as an int; ids are strings on the wire.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, dict):
+        extra = sorted(map(str, set(value) - {"ref"}))
+        if extra or "ref" not in value:
+            raise ValueError("must be an id or a reference written {ref: NAME}"
+                             + (f"; unexpected key(s): {', '.join(extra)}" if extra else ""))
+        return Ref.model_validate(value)
+    if not isinstance(value, (str, Ref)):
+        raise ValueError(f"must be an id (a string) or a reference {{ref: NAME}}, got {value!r}")
+    return value
+
+
+IdValue = Annotated[
+    Union[Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)], Ref],
+    BeforeValidator(_coerce_id),
+]
+
+
+def _field_type(spec: catalog.Field) -> Any:
+    """The pydantic type of a catalogue field, constraints included."""
+    if spec.kind is Kind.TEXT:
+        return Annotated[str, StringConstraints(max_length=spec.max_length)]
+    if spec.kind is Kind.URL:
+        return HttpUrlStr
+    if spec.kind is Kind.ID:
+        return IdValue
+    if spec.kind is Kind.ID_LIST:
+        return Annotated[list[IdValue], Field(max_length=spec.max_items)]
+    if spec.kind is Kind.BOOL:
+        return bool
+    if spec.kind is Kind.ENUM:
+        return Literal[spec.choices]
+    raise AssertionError(spec.kind)
+
+
+@cache
+def action_model(type_name: str) -> type[BaseModel]:
+    """The model of one action of ``type_name`` as written in a manifest."""
+    endpoint = catalog.BY_TYPE[type_name]
+    fields: dict[str, Any] = {
+        "type": (Literal[type_name], Field(description=endpoint.summary)),  # type: ignore[valid-type]
+        "identity": (str, Field(description="An identity named in pipeline.yaml, of this network.")),
+        "publish_at": (
+            datetime | None,
+            Field(None, description="Publish at or after this time (ISO 8601)."),
+        ),
+    }
+    for spec in endpoint.fields:
+        default = ... if spec.required else None
+        annotation = _field_type(spec) if spec.required else _field_type(spec) | None
+        fields[spec.name] = (annotation, Field(default, description=spec.doc))
+    name = "".join(part.title() for part in type_name.split(".")) + "Action"
+    return create_model(name, __config__=_STRICT, **fields)
+
+
+def manifest_model() -> type[BaseModel]:
+    """A whole manifest: the discriminated union of every endpoint's action."""
+    models = tuple(action_model(e.type) for e in catalog.ENDPOINTS)
+    action = Annotated[Union[models], Discriminator("type")]  # type: ignore[valid-type]
+    return create_model(
+        "Manifest",
+        __config__=ConfigDict(extra="forbid", title="pipeline manifest"),
+        vars=(dict[str, Any], Field(default_factory=dict, description="Variables for the templates.")),
+        publish_at=(datetime | None, Field(None, description="Default publish time of every action.")),
+        actions=(dict[Annotated[str, Field(pattern=NAME_PATTERN)], action], ...),
+    )
+
+
+class Identity(BaseModel):
+    """A connected social account: what OneAll calls an identity."""
+
+    model_config = _STRICT
+    network: Literal[catalog.NETWORKS]  # type: ignore[valid-type]
+    token: Annotated[str, Field(pattern=UUID_PATTERN, description="OneAll identity_token (a UUID).")]
+
+
+class Config(BaseModel):
+    """``pipeline.yaml``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, title="pipeline.yaml")
+    site: Annotated[str, Field(description='"sandbox", or the OneAll site subdomain.')] = "sandbox"
+    identities: dict[Annotated[str, Field(pattern=NAME_PATTERN)], Identity] = Field(default_factory=dict)
+    vars: dict[str, Any] = Field(default_factory=dict)
+    media_base_url: HttpUrlStr | None = None
+    timeout: Annotated[float, Field(gt=0, le=300, description="Seconds to wait for OneAll.")] = 30.0
+
+
+# ---------------------------------------------------------------- state
+
+
+class Record(BaseModel):
+    """What the state knows of one address."""
+
+    model_config = _STRICT
+    type: str
+    identity: str
+    digest: str
+    #: ``unknown``: a request was sent and its outcome never learned.
+    status: Literal["published", "unknown"]
+    result: dict[str, str] = Field(default_factory=dict)
+    published_at: datetime | None = None
+    attempted_at: datetime | None = None
+
+
+class State(BaseModel):
+    """The state file: everything published through one site."""
+
+    model_config = ConfigDict(extra="forbid")
+    format_version: Literal[1] = FORMAT_VERSION
+    #: Fixed when the state is created; with ``serial`` it tells one history from another.
+    lineage: str
+    serial: int = 0
+    site: str
+    resources: dict[str, Record] = Field(default_factory=dict)
+
+
+# ---------------------------------------------------------------- plan
+
+ChangeKind = Literal["create", "wait", "noop", "changed", "orphan", "unknown"]
+CHANGE_KINDS: tuple[ChangeKind, ...] = ("create", "wait", "unknown", "changed", "noop", "orphan")
+
+
+class Change(BaseModel):
+    """What apply would do with one address, and why."""
+
+    model_config = _STRICT
+    kind: ChangeKind
+    address: str
+    type: str
+    identity: str
+    #: Rendered request fields; a reference is ``{"ref": "<address>"}``.
+    request: dict[str, Any] = Field(default_factory=dict)
+    depends_on: tuple[str, ...] = ()
+    digest: str = ""
+    reason: str | None = None
+    publish_at: datetime | None = None
+    #: ``create`` of an address that is already published: the user asked for it anew.
+    replace: bool = False
+    record: Record | None = None
+    source: str | None = None
+
+
+class Plan(BaseModel):
+    """The ordered changes; ``apply`` carries out the ``create`` ones."""
+
+    model_config = _STRICT
+    format_version: Literal[1] = FORMAT_VERSION
+    site: str
+    created_at: datetime
+    changes: tuple[Change, ...]
+
+    def count(self, kind: ChangeKind) -> int:
+        return sum(1 for c in self.changes if c.kind == kind)
+
+    @property
+    def pending(self) -> bool:
+        """Whether apply has anything to send now."""
+        return any(c.kind == "create" for c in self.changes)
