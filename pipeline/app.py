@@ -1,0 +1,123 @@
+"""Use cases: what each command does, with no printing (the CLI renders the results)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Mapping
+
+from . import graph as graph_mod
+from . import planner, site as site_mod
+from .errors import Diagnostic, UserError
+from .executor import ApplyResult, Event, Executor
+from .graph import Graph
+from .manifests import compile_project
+from .models import Plan, State
+from .project import Project, find_root, load_project
+from .state import StateStore, apply_event
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A project and the site its runs go to; enough for the state commands."""
+
+    project: Project
+    site: site_mod.Site
+
+    def store(self) -> StateStore:
+        return StateStore(self.site.state_path, self.site.name,
+                          shown=self.project.shown(self.site.state_path))
+
+
+@dataclass(frozen=True)
+class Loaded(Workspace):
+    """A validated project: its manifests rendered into a graph of actions."""
+
+    graph: Graph
+
+
+def open_workspace(start: Path, env: Mapping[str, str] | None = None) -> Workspace:
+    """Find and read ``pipeline.yaml`` and resolve the site; manifests are not read."""
+    project = load_project(find_root(start))
+    return Workspace(project, site_mod.resolve(project, env))
+
+
+def load(start: Path, env: Mapping[str, str] | None = None) -> Loaded:
+    """Load, validate and render everything; every problem is raised at once."""
+    workspace = open_workspace(start, env)
+    compiled = compile_project(workspace.project)
+    graph = graph_mod.build(compiled.actions, compiled.problems, compiled.broken)
+    return Loaded(workspace.project, workspace.site, graph)
+
+
+def make_plan(loaded: Loaded, state: State, now: datetime, replace: frozenset[str]) -> Plan:
+    unknown = sorted(replace - set(loaded.graph.actions))
+    if unknown:
+        raise UserError([Diagnostic(f"--replace {a}: no manifest defines this address") for a in unknown])
+    return planner.plan(loaded.graph, state, now, replace)
+
+
+def plan(loaded: Loaded, *, now: datetime | None = None,
+         replace: frozenset[str] = frozenset()) -> Plan:
+    """What apply would do now. Reads the state without locking it."""
+    return make_plan(loaded, loaded.store().load(), now or now_utc(), replace)
+
+
+@dataclass
+class Applied:
+    plan: Plan
+    result: ApplyResult | None  # None: the user declined, or there was nothing to do
+
+
+def apply(loaded: Loaded, *, confirm: Callable[[Plan], bool],
+          on_event: Callable[[Event], None] = lambda e: None, parallelism: int = 8,
+          lock_timeout: float = 0.0, now: datetime | None = None,
+          replace: frozenset[str] = frozenset()) -> Applied:
+    """Plan under the state's lock, ask ``confirm``, publish, and write the state back."""
+    store = loaded.store()
+    with store.locked(timeout=lock_timeout):
+        state = store.load()
+        recovered = store.journal_path.exists()  # a crashed run's events, now replayed
+        the_plan = make_plan(loaded, state, now or now_utc(), replace)
+        if not the_plan.pending or not confirm(the_plan):
+            if recovered:
+                store.save(state)
+            return Applied(the_plan, None)
+        tokens = {name: ident.token for name, ident in loaded.project.config.identities.items()}
+        try:
+            with site_mod.publisher(loaded.site, loaded.project) as client:
+                result = Executor(the_plan, state, store, client, tokens,
+                                  parallelism=parallelism, on_event=on_event).run()
+        finally:
+            store.save(state)
+    return Applied(the_plan, result)
+
+
+def show(workspace: Workspace) -> State:
+    """The state as it stands, journal included."""
+    return workspace.store().load()
+
+
+def forget(workspace: Workspace, addresses: tuple[str, ...]) -> list[str]:
+    """Drop addresses from the state (the posts stay online). Returns what was dropped."""
+    store = workspace.store()
+    with store.locked():
+        state = store.load()
+        missing = [a for a in addresses if a not in state.resources]
+        if missing:
+            raise UserError([Diagnostic(f"{a}: not in the state") for a in missing])
+        for address in addresses:
+            event = {"op": "forget", "address": address}
+            store.record(event)
+            apply_event(state, event)
+        store.save(state)
+    return list(addresses)
+
+
+def unlock(workspace: Workspace, lock_id: str) -> None:
+    workspace.store().break_lock(lock_id)

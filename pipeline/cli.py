@@ -1,0 +1,256 @@
+"""The ``pipeline`` command: thin click adapters over ``app``, and one error handler.
+
+Only click is imported at start-up, so ``pipeline --help`` stays instant; each command
+imports the rest when it runs.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from . import __version__
+from .errors import PipelineError, UserError
+from .redact import redact
+
+EXIT_OK, EXIT_ERROR, EXIT_PENDING, EXIT_BUG = 0, 1, 2, 3
+
+
+class _Group(click.Group):
+    """Turns a known error into its message and exit 1, anything else into a crash log."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UserError as exc:
+            for diagnostic in exc.diagnostics:
+                click.echo(click.style("error: ", fg="red") + redact(str(diagnostic)), err=True)
+            _fail(EXIT_ERROR)
+        except PipelineError as exc:
+            click.echo(click.style("error: ", fg="red") + redact(str(exc)), err=True)
+            _fail(EXIT_ERROR)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception:  # noqa: BLE001 - a bug: keep the traceback, show its file
+            log = _crash_log(ctx)
+            click.echo(f"error: an unexpected error occurred; the traceback is in {log}", err=True)
+            _fail(EXIT_BUG)
+
+
+def _fail(code: int) -> NoReturn:
+    raise click.exceptions.Exit(code)
+
+
+def _crash_log(ctx: click.Context) -> Path:
+    folder = Path(tempfile.gettempdir()) / "pipeline-logs"
+    project = (ctx.obj or {}).get("project")
+    if project and (Path(project) / "pipeline.yaml").is_file():
+        folder = Path(project) / ".pipeline" / "logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"crash-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.log"
+    path.write_text(redact(traceback.format_exc()), encoding="utf-8")
+    return path
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="pipeline")
+@click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The folder holding pipeline.yaml (default: this folder or a parent).")
+@click.pass_context
+def cli(ctx: click.Context, project: Path | None) -> None:
+    """Publish reviewed YAML manifests to social networks through the OneAll Push API."""
+    ctx.obj = {"project": project or Path.cwd()}
+
+
+def _start(ctx: click.Context) -> Path:
+    return Path(ctx.obj["project"])
+
+
+def _announce(site: Any) -> None:
+    if site.is_sandbox:
+        click.echo(click.style("sandbox: ", fg="cyan", bold=True)
+                   + "no OneAll site is configured, so this run uses the embedded sandbox; "
+                     "nothing is published for real.", err=True)
+
+
+@cli.command()
+@click.pass_context
+def validate(ctx: click.Context) -> None:
+    """Load, validate and render every manifest; report every problem."""
+    from . import app
+
+    loaded = app.load(_start(ctx))
+    _announce(loaded.site)
+    click.echo(f"OK: {len(loaded.graph.actions)} actions in "
+               f"{len(loaded.project.manifest_paths())} manifests are valid.")
+
+
+@cli.command()
+@click.option("--detailed-exitcode", is_flag=True,
+              help="Exit 2 when there is something to publish, 0 when not, 1 on error.")
+@click.option("--replace", "replace", multiple=True, metavar="ADDRESS",
+              help="Publish this address anew although it was published before.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--show-unchanged", is_flag=True, help="List unchanged actions too.")
+@click.pass_context
+def plan(ctx: click.Context, detailed_exitcode: bool, replace: tuple[str, ...], fmt: str,
+         show_unchanged: bool) -> None:
+    """Show what apply would do, per action."""
+    from . import app, report
+
+    loaded = app.load(_start(ctx))
+    _announce(loaded.site)
+    the_plan = app.plan(loaded, replace=frozenset(replace))
+    if fmt == "json":
+        click.echo(report.plan_json(the_plan), nl=False)
+    else:
+        click.echo(report.plan_text(the_plan, show_noop=show_unchanged), nl=False)
+    if detailed_exitcode and (the_plan.pending or the_plan.count("unknown")):
+        _fail(EXIT_PENDING)
+
+
+@cli.command()
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--replace", "replace", multiple=True, metavar="ADDRESS",
+              help="Publish this address anew although it was published before.")
+@click.option("--parallelism", type=click.IntRange(1, 64), default=8, show_default=True,
+              help="Requests in flight at once.")
+@click.option("--lock-timeout", type=click.FloatRange(0), default=0.0,
+              help="Seconds to wait for another apply to finish.")
+@click.pass_context
+def apply(ctx: click.Context, yes: bool, replace: tuple[str, ...], parallelism: int,
+          lock_timeout: float) -> None:
+    """Publish what the plan says, then write the results to the state."""
+    from . import app, report
+
+    interactive = sys.stdin.isatty()
+    if not yes and not interactive:
+        raise UserError("apply asks for confirmation, but stdin is not a terminal: pass --yes")
+    loaded = app.load(_start(ctx))
+    _announce(loaded.site)
+
+    def confirm(the_plan: Any) -> bool:
+        click.echo(report.plan_text(the_plan), nl=False)
+        if yes:
+            return True
+        return click.confirm("Publish these actions?", default=False)
+
+    def on_event(event: Any) -> None:
+        line = report.event_line(event)
+        if line:
+            click.echo(line)
+
+    applied = app.apply(loaded, confirm=confirm, on_event=on_event, parallelism=parallelism,
+                        lock_timeout=lock_timeout, replace=frozenset(replace))
+    if applied.result is None:
+        if applied.plan.pending:
+            click.echo("Cancelled: nothing was published.")
+        else:
+            click.echo(report.plan_text(applied.plan), nl=False)
+        return
+    click.echo(report.apply_summary(applied.result))
+    if not applied.result.ok:
+        _fail(EXIT_ERROR)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Versioned JSON for programs.")
+@click.pass_context
+def show(ctx: click.Context, as_json: bool) -> None:
+    """Show what has been published: address, type, ids, URL, when."""
+    from . import app, report
+
+    workspace = app.open_workspace(_start(ctx))
+    _announce(workspace.site)
+    state = app.show(workspace)
+    click.echo(report.state_json(state) if as_json else report.state_text(state), nl=False)
+
+
+@cli.group()
+def state() -> None:
+    """Operate on the state file."""
+
+
+@state.command("forget")
+@click.argument("addresses", nargs=-1, required=True)
+@click.pass_context
+def state_forget(ctx: click.Context, addresses: tuple[str, ...]) -> None:
+    """Drop ADDRESSES from the state; what was published stays online."""
+    from . import app
+
+    workspace = app.open_workspace(_start(ctx))
+    _announce(workspace.site)
+    for address in app.forget(workspace, addresses):
+        click.echo(f"forgot {address}")
+
+
+@state.command("unlock")
+@click.argument("lock_id")
+@click.pass_context
+def state_unlock(ctx: click.Context, lock_id: str) -> None:
+    """Break a lock left by a process that died."""
+    from . import app
+
+    app.unlock(app.open_workspace(_start(ctx)), lock_id)
+    click.echo(f"unlocked {lock_id}")
+
+
+@cli.group()
+def sandbox() -> None:
+    """The embedded OneAll sandbox."""
+
+
+@sandbox.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True,
+              help="0 picks a free port.")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where published objects are kept (default: .pipeline/sandbox/serve.jsonl).")
+@click.option("--latency", type=click.FloatRange(0), default=0.0, help="Seconds added to every answer.")
+@click.option("--rate-429", type=click.FloatRange(0, 1), default=0.0, help="Share answered 429.")
+@click.option("--rate-500", type=click.FloatRange(0, 1), default=0.0, help="Share answered 500.")
+@click.option("--rate-503", type=click.FloatRange(0, 1), default=0.0, help="Share answered 503.")
+@click.option("--ghost", type=click.FloatRange(0, 1), default=0.0,
+              help="Share published but answered too late (an unknown outcome).")
+@click.pass_context
+def sandbox_serve(ctx: click.Context, host: str, port: int, db: Path | None, latency: float,
+                  rate_429: float, rate_500: float, rate_503: float, ghost: float) -> None:
+    """Serve the sandbox until interrupted; identities come from pipeline.yaml if there is one."""
+    from .oneall.sandbox import Faults, Sandbox, SandboxServer
+    from .project import find_root, load_project
+
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        raise UserError("the sandbox serves on loopback only (127.0.0.1, localhost or ::1)")
+    public = os.environ.get("ONEALL_PUBLIC_KEY") or "sandbox-public"
+    private = os.environ.get("ONEALL_PRIVATE_KEY") or "sandbox-private"
+    try:
+        project = load_project(find_root(_start(ctx)))
+    except UserError:
+        project = None
+    db = db or (project.root if project else Path.cwd()) / ".pipeline" / "sandbox" / "serve.jsonl"
+    faults = Faults(latency=latency, rate_429=rate_429, rate_500=rate_500, rate_503=rate_503, ghost=ghost)
+    box = Sandbox(public, private, db_path=db, faults=faults)
+    if project:
+        for name, identity in project.config.identities.items():
+            box.add_identity(identity.token, identity.network, name)
+    server = SandboxServer(box, host, port)
+    click.echo(f"OneAll sandbox on {server.url} ({len(box.identities)} identities, db {db})")
+    click.echo(f"  export ONEALL_API_BASE={server.url} ONEALL_PUBLIC_KEY={public}")
+    click.echo("  and ONEALL_PRIVATE_KEY as set in this shell (default: sandbox-private)")
+    try:
+        server.httpd.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.httpd.server_close()
+
+
+def main() -> None:
+    cli(prog_name="pipeline")

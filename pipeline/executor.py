@@ -1,0 +1,194 @@
+"""The executor: carries out a plan's ``create`` changes, in dependency order, in parallel.
+
+Every request is preceded by an ``intent`` in the state journal and followed by its
+outcome, so a crash leaves nothing published unrecorded. An action runs only once
+everything it references has been published, and references are filled with the ids
+that those actions returned (in this run, or in an earlier one). The executor never
+prints: it reports through ``on_event``.
+"""
+
+from __future__ import annotations
+
+import heapq
+import threading
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable, Literal, Mapping, Protocol
+
+from . import catalog
+from .catalog import Kind
+from .errors import ApiError, OutcomeUnknownError, PipelineError, TransportError
+from .models import Change, Plan, Record, State
+from .state import StateStore, apply_event
+
+
+class Publisher(Protocol):
+    def push(self, endpoint: catalog.Endpoint, token: str, values: Mapping[str, Any]) -> dict[str, Any]: ...
+
+
+Outcome = Literal["published", "failed", "unknown", "skipped"]
+
+
+@dataclass(frozen=True)
+class Event:
+    """Progress of one address, for the CLI to show."""
+
+    address: str
+    outcome: Outcome | Literal["started"]
+    detail: str = ""
+    result: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ApplyResult:
+    published: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    unknown: dict[str, str] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.failed or self.unknown or self.skipped)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Executor:
+    """Runs one plan against one publisher, recording into one state store."""
+
+    def __init__(self, plan: Plan, state: State, store: StateStore, publisher: Publisher,
+                 tokens: Mapping[str, str], *, parallelism: int = 8,
+                 on_event: Callable[[Event], None] = lambda e: None,
+                 clock: Callable[[], datetime] = _utcnow) -> None:
+        self.plan = plan
+        self.state = state
+        self.store = store
+        self.publisher = publisher
+        self.tokens = tokens  # identity name -> identity token
+        self.parallelism = max(1, parallelism)
+        self.on_event = on_event
+        self.clock = clock
+        self._state_lock = threading.Lock()
+
+    def run(self) -> ApplyResult:
+        result = ApplyResult()
+        todo = {c.address: c for c in self.plan.changes if c.kind == "create"}
+        # Kahn's algorithm over the changes to make: an address becomes ready when
+        # every address it references within this run has been published.
+        users: dict[str, list[str]] = {a: [] for a in todo}
+        missing: dict[str, int] = {}
+        for address, change in todo.items():
+            inside = [d for d in change.depends_on if d in todo]
+            missing[address] = len(inside)
+            for dep in inside:
+                users[dep].append(address)
+        ready = [a for a, n in missing.items() if n == 0]
+        heapq.heapify(ready)
+        running: dict[Future[Outcome], str] = {}
+        with ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="apply") as pool:
+            while ready or running:
+                while ready and len(running) < self.parallelism:
+                    address = heapq.heappop(ready)
+                    why = self._unresolvable(todo[address], todo)
+                    if why:
+                        self._skip(address, why, users, result)
+                    else:
+                        running[pool.submit(self._one, todo[address], result)] = address
+                if not running:
+                    continue
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in sorted(done, key=lambda f: running[f]):
+                    address = running.pop(future)
+                    if future.result() != "published":  # .result() re-raises a bug
+                        for user in users[address]:
+                            self._skip(user, f"references {address}, which was not published",
+                                       users, result)
+                        continue
+                    for user in users[address]:
+                        missing[user] -= 1
+                        if missing[user] == 0:
+                            heapq.heappush(ready, user)
+        return result
+
+    def _skip(self, address: str, why: str, users: Mapping[str, list[str]],
+              result: ApplyResult) -> None:
+        """Skip ``address`` and, transitively, everything that references it."""
+        if address in result.skipped:
+            return
+        result.skipped[address] = why
+        self.on_event(Event(address, "skipped", why))
+        for user in users[address]:
+            self._skip(user, f"references {address}, which was not published", users, result)
+
+    def _unresolvable(self, change: Change, todo: Mapping[str, Change]) -> str | None:
+        """Why a reference to an address outside this run cannot be filled, if it cannot."""
+        for dep in change.depends_on:
+            if dep not in todo and self._id_of(dep) is None:
+                return f"references {dep}, which has no published id"
+        return None
+
+    def _id_of(self, address: str) -> str | None:
+        with self._state_lock:
+            record = self.state.resources.get(address)
+        if record is None or record.status != "published":
+            return None
+        return record.result.get(catalog.BY_TYPE[record.type].id_field)
+
+    def _resolve(self, change: Change) -> dict[str, Any]:
+        endpoint = catalog.BY_TYPE[change.type]
+
+        def fill(value: Any) -> Any:
+            if isinstance(value, dict) and "ref" in value:
+                filled = self._id_of(value["ref"])
+                if filled is None:
+                    raise PipelineError(f"{change.address}: {value['ref']} has no id")
+                return filled
+            return value
+
+        values: dict[str, Any] = {}
+        for name, value in change.request.items():
+            kind = endpoint.by_name[name].kind
+            values[name] = [fill(v) for v in value] if kind is Kind.ID_LIST else fill(value)
+        return values
+
+    def _record(self, event: dict[str, Any]) -> None:
+        with self._state_lock:
+            self.store.record(event)
+            apply_event(self.state, event)
+
+    def _one(self, change: Change, result: ApplyResult) -> Outcome:
+        address = change.address
+        endpoint = catalog.BY_TYPE[change.type]
+        values = self._resolve(change)
+        self.on_event(Event(address, "started"))
+        base = {"address": address, "type": change.type, "identity": change.identity,
+                "digest": change.digest}
+        attempted = self.clock().isoformat(timespec="seconds")
+        previous: Record | None = change.record if change.replace else None
+        self._record({**base, "op": "intent", "at": attempted})
+        try:
+            data = self.publisher.push(endpoint, self.tokens[change.identity], values)
+        except (ApiError, TransportError) as exc:
+            # OneAll said no, or the request never left: surely not published.
+            self._record({**base, "op": "failed", "at": attempted,
+                          "previous": previous.model_dump(mode="json") if previous else None})
+            detail = f"{exc.code} {exc.info}" if isinstance(exc, ApiError) else str(exc)
+            with self._state_lock:
+                result.failed[address] = detail
+            self.on_event(Event(address, "failed", detail))
+            return "failed"
+        except OutcomeUnknownError as exc:
+            with self._state_lock:
+                result.unknown[address] = str(exc)
+            self.on_event(Event(address, "unknown", str(exc)))
+            return "unknown"
+        ids = {k: str(v) for k, v in data.items() if k not in catalog.RESULT_ENVELOPE_FIELDS}
+        self._record({**base, "op": "published", "result": ids,
+                      "at": self.clock().isoformat(timespec="seconds"), "attempted_at": attempted})
+        with self._state_lock:
+            result.published.append(address)
+        self.on_event(Event(address, "published", result=ids))
+        return "published"

@@ -1,0 +1,242 @@
+"""Manifests -> desired actions: validate the envelope, render, validate per endpoint.
+
+Every problem of every manifest is collected before anything is reported, so a user
+fixes a whole batch at once instead of one error per run.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+import re
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from . import catalog
+from .catalog import Kind
+from .errors import Diagnostic, Location, UserError
+from .models import NAME_PATTERN, Config, Ref, action_model
+from .project import Project
+from .render import Renderer, RenderError
+from .source import Document, load
+from .validation import diagnostics_from
+
+_NAME = re.compile(NAME_PATTERN)
+_MANIFEST_KEYS = ("vars", "publish_at", "actions")
+
+
+@dataclass(frozen=True, slots=True)
+class RefUse:
+    """A reference written in a field: where, and to which address."""
+
+    field: str
+    target: str
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class DesiredAction:
+    """One rendered, validated action: what the manifests ask to be published."""
+
+    address: str
+    type: str
+    identity: str
+    token: str
+    #: Rendered request fields; a reference is ``{"ref": "<address>"}``.
+    request: dict[str, Any]
+    refs: tuple[RefUse, ...]
+    publish_at: datetime | None
+    location: Location
+    digest: str
+
+    @property
+    def endpoint(self) -> catalog.Endpoint:
+        return catalog.BY_TYPE[self.type]
+
+
+def request_digest(type_name: str, token: str, request: dict[str, Any]) -> str:
+    """A stable digest of what would be sent: changes when the post would differ."""
+    canonical = json.dumps([type_name, token, request], sort_keys=True,
+                           separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def address_prefix(project: Project, doc_path: str) -> str:
+    """``content/posts/launch.yaml`` -> ``posts/launch``."""
+    rel = doc_path.removeprefix("content/")
+    return rel.rsplit(".", 1)[0]
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """Every action that compiled, every problem, and the addresses that did not compile."""
+
+    actions: list[DesiredAction]
+    problems: list[Diagnostic]
+    #: Addresses written in a manifest but broken, and manifest prefixes that failed
+    #: to load: a reference to one of them is not reported as dangling.
+    broken: frozenset[str]
+
+
+def compile_project(project: Project) -> Compiled:
+    """Load, render and validate every manifest, collecting every problem."""
+    renderer = Renderer(project.templates_dir if project.templates_dir.is_dir() else None)
+    actions: list[DesiredAction] = []
+    problems: list[Diagnostic] = []
+    broken: set[str] = set()
+    for path in project.manifest_paths():
+        shown = project.shown(path)
+        prefix = address_prefix(project, shown)
+        try:
+            doc = load(path, shown)
+        except UserError as exc:
+            problems.extend(exc.diagnostics)
+            broken.add(prefix + "/")
+            continue
+        found, errors = compile_manifest(doc, prefix, project.config, renderer)
+        actions.extend(found)
+        problems.extend(errors)
+        if errors and isinstance(doc.data, dict) and isinstance(doc.data.get("actions"), dict):
+            good = {a.address for a in found}
+            broken.update(f"{prefix}/{name}" for name in doc.data["actions"]
+                          if f"{prefix}/{name}" not in good)
+    return Compiled(actions, problems, frozenset(broken))
+
+
+def compile_manifest(doc: Document, prefix: str, config: Config,
+                     renderer: Renderer) -> tuple[list[DesiredAction], list[Diagnostic]]:
+    """One manifest's actions, and every problem found in it."""
+    data = doc.data
+    problems: list[Diagnostic] = []
+    if not isinstance(data, dict):
+        return [], [Diagnostic("a manifest must be a mapping with an 'actions' key", doc.locate(()))]
+    for key in data:
+        if key not in _MANIFEST_KEYS:
+            problems.append(Diagnostic(
+                f"unknown top-level key {key!r} (allowed: {', '.join(_MANIFEST_KEYS)})",
+                doc.locate((key,), key=True)))
+    own_vars = data.get("vars") or {}
+    if not isinstance(own_vars, dict):
+        problems.append(Diagnostic("'vars' must be a mapping", doc.locate(("vars",))))
+        own_vars = {}
+    actions = data.get("actions")
+    if not isinstance(actions, dict) or not actions:
+        problems.append(Diagnostic("a manifest needs an 'actions' mapping with at least one action",
+                                   doc.locate(("actions",))))
+        return [], problems
+    context = {**config.vars, **own_vars}
+    default_publish_at = data.get("publish_at")
+    out: list[DesiredAction] = []
+    for name, raw in actions.items():
+        action, errors = _compile_action(doc, prefix, name, raw, default_publish_at,
+                                         config, renderer, context)
+        problems.extend(errors)
+        if action is not None:
+            out.append(action)
+    return out, problems
+
+
+def _compile_action(doc: Document, prefix: str, name: str, raw: Any, default_publish_at: Any,
+                    config: Config, renderer: Renderer,
+                    context: dict[str, Any]) -> tuple[DesiredAction | None, list[Diagnostic]]:
+    loc = ("actions", name)
+    where = doc.locate(loc, key=True)
+    if not _NAME.match(name):
+        return None, [Diagnostic(f"action name {name!r} may hold only letters, digits, '_', '.', '-'", where)]
+    if not isinstance(raw, dict):
+        return None, [Diagnostic(f"action {name!r} must be a mapping with a 'type'", doc.locate(loc))]
+    type_name = raw.get("type")
+    endpoint = catalog.BY_TYPE.get(type_name) if isinstance(type_name, str) else None
+    if endpoint is None:
+        close = difflib.get_close_matches(str(type_name), catalog.BY_TYPE, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else "see docs/manifest-reference.md"
+        what = "missing 'type'" if type_name is None else f"unknown action type {type_name!r}"
+        return None, [Diagnostic(what, doc.locate(loc + ("type",)), hint)]
+
+    problems: list[Diagnostic] = []
+    identity_name = raw.get("identity")
+    identity = config.identities.get(identity_name) if isinstance(identity_name, str) else None
+    if identity_name is None:
+        problems.append(Diagnostic(f"missing required field 'identity' for {endpoint.type}", where))
+    elif identity is None:
+        known = ", ".join(sorted(config.identities)) or "none defined"
+        problems.append(Diagnostic(f"unknown identity {identity_name!r} (pipeline.yaml has: {known})",
+                                   doc.locate(loc + ("identity",))))
+    elif identity.network != endpoint.network:
+        problems.append(Diagnostic(
+            f"identity {identity_name!r} is a {identity.network} account; "
+            f"{endpoint.type} needs a {endpoint.network} one", doc.locate(loc + ("identity",))))
+    rendered: dict[str, Any] = {}
+    failed: set[str] = set()  # fields whose template failed: already reported
+    for key, value in raw.items():
+        if key in catalog.ACTION_META_KEYS:
+            rendered[key] = value
+            continue
+        try:
+            rendered[key] = renderer.render_value(value, context)
+        except RenderError as exc:
+            problems.append(_render_diagnostic(exc, doc, loc + (key,)))
+            rendered[key], failed = value, failed | {key}
+    if "publish_at" not in rendered and default_publish_at is not None:
+        rendered["publish_at"] = default_publish_at
+    try:
+        model = action_model(endpoint.type).model_validate(rendered)
+    except ValidationError as exc:
+        allowed = ("identity", "publish_at", *endpoint.by_name)
+        errors = [e for e in exc.errors(include_url=False)
+                  if e["loc"][:1] != ("identity",) and not (e["loc"] and e["loc"][0] in failed)]
+        problems.extend(diagnostics_from(errors, doc, loc, what=endpoint.type, allowed=allowed))
+        return None, problems
+    for group in endpoint.one_of:
+        if all(getattr(model, f) is None for f in group):
+            problems.append(Diagnostic(f"{endpoint.type} needs at least one of: {', '.join(group)}", where))
+    if problems or identity is None:
+        return None, problems
+
+    request, refs = _request(model, endpoint, doc, loc, prefix)
+    address = f"{prefix}/{name}"
+    return DesiredAction(
+        address=address, type=endpoint.type, identity=model.identity,  # type: ignore[attr-defined]
+        token=identity.token, request=request, refs=tuple(refs),
+        publish_at=model.publish_at,  # type: ignore[attr-defined]
+        location=where, digest=request_digest(endpoint.type, identity.token, request),
+    ), []
+
+
+def _request(model: BaseModel, endpoint: catalog.Endpoint, doc: Document, loc: tuple[Any, ...],
+             prefix: str) -> tuple[dict[str, Any], list[RefUse]]:
+    """The request fields, references resolved to full addresses."""
+    request: dict[str, Any] = {}
+    refs: list[RefUse] = []
+
+    def resolve(value: Any, field_loc: tuple[Any, ...], field: str) -> Any:
+        if isinstance(value, Ref):
+            target = value.ref if "/" in value.ref else f"{prefix}/{value.ref}"
+            refs.append(RefUse(field, target, doc.locate(field_loc)))
+            return {"ref": target}
+        return value
+
+    for spec in endpoint.fields:
+        value = getattr(model, spec.name)
+        if value is None:
+            continue
+        if spec.kind is Kind.ID_LIST:
+            value = [resolve(v, loc + (spec.name, i), spec.name) for i, v in enumerate(value)]
+        else:
+            value = resolve(value, loc + (spec.name,), spec.name)
+        request[spec.name] = value
+    return request, refs
+
+
+def _render_diagnostic(exc: RenderError, doc: Document, loc: tuple[Any, ...]) -> Diagnostic:
+    if exc.template:
+        return Diagnostic(exc.message, Location(f"content/templates/{exc.template}", exc.line or 0, 1))
+    where = doc.locate(loc)
+    # A syntax error's line counts inside the string; a block scalar starts one line down.
+    if exc.line and exc.line > 1:
+        where = Location(where.path, where.line + exc.line - 1, 1)
+    return Diagnostic(exc.message, where)

@@ -1,0 +1,1 @@
+"""The OneAll side: the HTTP client and the embedded sandbox that emulates the API."""

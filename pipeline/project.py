@@ -1,0 +1,77 @@
+"""A content repository: where ``pipeline.yaml`` is, its config, and its manifests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from .errors import Diagnostic, Location, UserError
+from .models import Config
+from .source import Document, load
+from .validation import diagnostics_from
+
+CONFIG_FILE = "pipeline.yaml"
+CONTENT_DIR = "content"
+TEMPLATES_DIR = "templates"  # under content/
+MANIFEST_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class Project:
+    """A loaded ``pipeline.yaml`` and the folder it stands in."""
+
+    root: Path
+    config: Config
+    config_doc: Document
+
+    @property
+    def content_dir(self) -> Path:
+        return self.root / CONTENT_DIR
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.content_dir / TEMPLATES_DIR
+
+    def manifest_paths(self) -> list[Path]:
+        """Every manifest under ``content/``, in a stable order; templates excluded."""
+        if not self.content_dir.is_dir():
+            return []
+        found = [
+            p for p in self.content_dir.rglob("*")
+            if p.suffix in MANIFEST_SUFFIXES and p.is_file()
+            and TEMPLATES_DIR not in p.relative_to(self.content_dir).parts[:1]
+        ]
+        return sorted(found, key=lambda p: p.relative_to(self.content_dir).as_posix())
+
+    def shown(self, path: Path) -> str:
+        """A path as messages show it: relative to the project."""
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
+
+
+def find_root(start: Path) -> Path:
+    """The folder holding ``pipeline.yaml``: ``start`` or one of its parents."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / CONFIG_FILE).is_file():
+            return folder
+    raise UserError(Diagnostic(
+        f"no {CONFIG_FILE} in {start} or any folder above it",
+        hint="run from a content repository, or pass --project DIR",
+    ))
+
+
+def load_project(root: Path) -> Project:
+    """Read and validate ``pipeline.yaml``."""
+    doc = load(root / CONFIG_FILE, CONFIG_FILE)
+    if not isinstance(doc.data, dict):
+        raise UserError(Diagnostic("pipeline.yaml must be a mapping", Location(CONFIG_FILE, 1, 1)))
+    try:
+        config = Config.model_validate(doc.data)
+    except ValidationError as exc:
+        raise UserError(diagnostics_from(exc, doc, (), what="pipeline.yaml")) from None
+    return Project(root, config, doc)

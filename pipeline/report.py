@@ -1,0 +1,133 @@
+"""Plans, states and apply results as text for people and JSON for programs.
+
+Pure functions returning strings; colour is added with ``click.style`` and removed by
+``click.echo`` when the output is not a terminal.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable
+
+import click
+
+from . import catalog
+from .catalog import Kind
+from .executor import ApplyResult, Event
+from .models import CHANGE_KINDS, FORMAT_VERSION, Change, ChangeKind, Plan, State
+
+_SYMBOL: dict[ChangeKind, tuple[str, str]] = {
+    "create": ("+", "green"), "wait": ("@", "cyan"), "unknown": ("?", "magenta"),
+    "changed": ("~", "yellow"), "noop": ("=", "white"), "orphan": ("-", "red"),
+}
+_WORDS: dict[ChangeKind, str] = {
+    "create": "to create", "wait": "waiting", "unknown": "unknown", "changed": "changed",
+    "noop": "unchanged", "orphan": "orphaned",
+}
+
+
+def summary(plan: Plan) -> str:
+    parts = [f"{plan.count(k)} {_WORDS[k]}" for k in CHANGE_KINDS if plan.count(k)]
+    return "Plan: " + (", ".join(parts) if parts else "no actions") + "."
+
+
+def plan_text(plan: Plan, *, show_noop: bool = False) -> str:
+    """The plan for a person: a summary, then each change that is not a no-op."""
+    lines = [summary(plan), ""]
+    for change in plan.changes:
+        if change.kind == "noop" and not show_noop:
+            continue
+        symbol, colour = _SYMBOL[change.kind]
+        head = f"{symbol} {change.address}  ({change.type} as {change.identity})"
+        lines.append(click.style(head, fg=colour, bold=change.kind == "create"))
+        if change.reason:
+            lines.append(f"    # {change.reason}")
+        if change.kind in ("create", "wait"):
+            lines.extend(f"    {line}" for line in request_lines(change))
+        elif change.record is not None and change.record.result:
+            ids = ", ".join(f"{k}={v}" for k, v in sorted(change.record.result.items()))
+            lines.append(f"    published: {ids}")
+    if not plan.pending:
+        lines.append("Nothing to publish now.")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def request_lines(change: Change) -> Iterable[str]:
+    """Each request field, references shown as ``(known after apply)``."""
+    endpoint = catalog.BY_TYPE[change.type]
+    for name, value in change.request.items():
+        spec = endpoint.by_name[name]
+        if spec.kind is Kind.ID_LIST:
+            shown = "[" + ", ".join(_id_text(v) for v in value) + "]"
+        elif spec.kind is Kind.ID:
+            shown = _id_text(value)
+        else:
+            shown = json.dumps(value, ensure_ascii=False)
+        if spec.max_length and isinstance(value, str):
+            shown += f"  ({len(value)}/{spec.max_length} characters)"
+        yield f"{name}: {shown}"
+
+
+def _id_text(value: Any) -> str:
+    if isinstance(value, dict) and "ref" in value:
+        return f"{value['ref']} (known after apply)"
+    return json.dumps(value)
+
+
+def event_line(event: Event) -> str | None:
+    """One line per finished address during apply."""
+    if event.outcome == "published":
+        where = next((v for k, v in sorted(event.result.items()) if k.endswith("_location")), None)
+        ids = ", ".join(f"{k}={v}" for k, v in sorted(event.result.items()) if k.endswith("_id"))
+        return click.style("published ", fg="green") + f"{event.address}: {ids}" + (f" {where}" if where else "")
+    if event.outcome == "failed":
+        return click.style("failed    ", fg="red") + f"{event.address}: {event.detail}"
+    if event.outcome == "unknown":
+        return click.style("unknown   ", fg="magenta") + f"{event.address}: {event.detail}"
+    if event.outcome == "skipped":
+        return click.style("skipped   ", fg="yellow") + f"{event.address}: {event.detail}"
+    return None
+
+
+def apply_summary(result: ApplyResult) -> str:
+    parts = [f"{len(result.published)} published"]
+    for word, items in (("failed", result.failed), ("unknown", result.unknown), ("skipped", result.skipped)):
+        if items:
+            parts.append(f"{len(items)} {word}")
+    text = "Apply: " + ", ".join(parts) + "."
+    if result.unknown:
+        text += ("\nAn unknown outcome is never re-sent blindly: check the account, then "
+                 "`pipeline state resolve ADDRESS --published ID` or `--not-published`.")
+    return text
+
+
+def state_text(state: State) -> str:
+    """What has been published: address, type, status, ids, URL, when."""
+    if not state.resources:
+        return "Nothing published yet.\n"
+    lines = []
+    for address, record in sorted(state.resources.items()):
+        when = record.published_at.isoformat() if record.published_at else "-"
+        lines.append(f"{address}  {record.type}  {record.status}  {when}")
+        for key, value in sorted(record.result.items()):
+            lines.append(f"    {key}: {value}")
+    return "\n".join(lines) + "\n"
+
+
+def state_json(state: State) -> str:
+    """The versioned machine-readable form of ``show``."""
+    doc = {
+        "format_version": FORMAT_VERSION,
+        "site": state.site,
+        "lineage": state.lineage,
+        "serial": state.serial,
+        "resources": [
+            {"address": address, **record.model_dump(mode="json", exclude_none=True)}
+            for address, record in sorted(state.resources.items())
+        ],
+    }
+    return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def plan_json(plan: Plan) -> str:
+    return json.dumps(plan.model_dump(mode="json"), indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -1,0 +1,104 @@
+"""Which OneAll site a run talks to: a real one from the environment, or the sandbox.
+
+A real site is configured by any of ``ONEALL_SUBDOMAIN``, ``ONEALL_API_BASE``,
+``ONEALL_PUBLIC_KEY``/``ONEALL_PRIVATE_KEY`` or a ``site:`` other than ``sandbox``;
+then the sandbox is never used. Otherwise runs go to the embedded sandbox, with a
+state and a database of their own under ``.pipeline/sandbox/`` (git-ignored), so a
+sandbox run can never touch the real state.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Mapping
+
+from .errors import Diagnostic, Location, UserError
+from .models import SUBDOMAIN_PATTERN, check_http_url
+from .oneall.client import Credentials, OneAllClient
+from .project import Project
+
+import re
+
+ENV_VARS = ("ONEALL_SUBDOMAIN", "ONEALL_API_BASE", "ONEALL_PUBLIC_KEY", "ONEALL_PRIVATE_KEY")
+SANDBOX = "sandbox"
+SANDBOX_DIR = Path(".pipeline") / "sandbox"
+STATE_FILE = Path("state") / "state.json"
+
+
+@dataclass(frozen=True)
+class Site:
+    """Where requests go and where their results are recorded."""
+
+    name: str  # "sandbox", the subdomain, or the API base URL
+    base_url: str | None  # None: the embedded sandbox, started on demand
+    credentials: Credentials | None
+    state_path: Path
+    timeout: float
+
+    @property
+    def is_sandbox(self) -> bool:
+        return self.base_url is None
+
+
+def resolve(project: Project, env: Mapping[str, str] | None = None) -> Site:
+    """The site for this run, from the environment and ``pipeline.yaml``."""
+    env = os.environ if env is None else env
+    given = {k: env[k] for k in ENV_VARS if env.get(k)}
+    configured = project.config.site
+    timeout = float(env.get("ONEALL_TIMEOUT") or project.config.timeout)
+    if not given and configured == SANDBOX:
+        return Site(SANDBOX, None, None, project.root / SANDBOX_DIR / "state.json", timeout)
+
+    problems: list[Diagnostic] = []
+    subdomain = given.get("ONEALL_SUBDOMAIN") or (configured if configured != SANDBOX else None)
+    base = given.get("ONEALL_API_BASE")
+    if subdomain and not re.match(SUBDOMAIN_PATTERN, subdomain):
+        problems.append(Diagnostic(f"site subdomain {subdomain!r} is not a valid host name label",
+                                   project.config_doc.locate(("site",)) if not given.get("ONEALL_SUBDOMAIN") else None))
+    if base:
+        try:
+            check_http_url(base)
+        except ValueError as exc:
+            problems.append(Diagnostic(f"ONEALL_API_BASE {exc}"))
+    elif not subdomain:
+        problems.append(Diagnostic(
+            "OneAll keys are set but no site: set ONEALL_SUBDOMAIN (or site: in pipeline.yaml)",
+            Location("pipeline.yaml", *project.config_doc.values.get(("site",), (0, 0)))))
+    for key in ("ONEALL_PUBLIC_KEY", "ONEALL_PRIVATE_KEY"):
+        if key not in given:
+            problems.append(Diagnostic(f"{key} is not set: a real OneAll site needs both API keys",
+                                       hint="or set site: sandbox and unset the ONEALL_* variables"))
+    if problems:
+        raise UserError(problems)
+    credentials = Credentials(given["ONEALL_PUBLIC_KEY"], given["ONEALL_PRIVATE_KEY"])
+    base_url = base or f"https://{subdomain}.api.oneall.com"
+    return Site(subdomain or base_url.rstrip("/"), base_url, credentials,
+                project.root / STATE_FILE, timeout)
+
+
+@contextmanager
+def publisher(site: Site, project: Project) -> Iterator[OneAllClient]:
+    """A client for ``site``; for the sandbox, the embedded emulator is served meanwhile."""
+    if not site.is_sandbox:
+        assert site.base_url and site.credentials
+        client = OneAllClient(site.base_url, site.credentials, timeout=site.timeout)
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    from .oneall.sandbox import Sandbox, SandboxServer, new_keys
+
+    public, private = new_keys()
+    sandbox = Sandbox(public, private, db_path=project.root / SANDBOX_DIR / "db.jsonl")
+    for name, identity in project.config.identities.items():
+        sandbox.add_identity(identity.token, identity.network, name)
+    with SandboxServer(sandbox) as server:
+        client = OneAllClient(server.url, Credentials(public, private), timeout=site.timeout)
+        try:
+            yield client
+        finally:
+            client.close()

@@ -1,0 +1,209 @@
+"""The state file: read, lock, journal, atomic write.
+
+``state.json`` is a snapshot, written atomically (temp file, fsync, ``os.replace``)
+with sorted keys so git diffs stay small. During an apply, every event is appended
+to ``state.json.journal`` and fsynced *before* the run goes on:
+
+- ``intent``: about to send a request for an address (write-ahead);
+- ``published``: OneAll answered with ids;
+- ``failed``: OneAll surely did not publish (an error answer, or nothing was sent).
+
+Loading replays the journal over the snapshot, so a run killed at any moment loses
+nothing it learned, and an intent with no outcome reads back as ``unknown``: never
+sent again by itself. Recording costs one append, whatever the size of the state.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+from pydantic import ValidationError
+
+from .errors import Diagnostic, Location, PipelineError, UserError
+from .models import Record, State
+
+
+def dumps(data: Any) -> str:
+    """Deterministic JSON: sorted keys, two-space indent, a final newline."""
+    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` so that a reader sees the old or the new file, whole."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class LockedError(UserError):
+    """Another process holds the state's lock."""
+
+
+@dataclass(frozen=True)
+class LockInfo:
+    id: str
+    pid: int
+    host: str
+    since: str
+
+
+class StateStore:
+    """One state file, its journal and its lock."""
+
+    def __init__(self, path: Path, site: str, shown: str | None = None) -> None:
+        self.path = path
+        self.site = site
+        self.shown = shown or str(path)
+        self.journal_path = path.with_name(path.name + ".journal")
+        self.lock_path = path.with_name(path.name + ".lock")
+        self._journal: Any = None
+
+    # ------------------------------------------------------------ reading
+
+    def load(self) -> State:
+        """The snapshot with the journal replayed over it; a fresh state if none exists."""
+        if self.path.exists():
+            try:
+                state = State.model_validate_json(self.path.read_bytes())
+            except ValidationError as exc:
+                first = exc.errors(include_url=False)[0]
+                raise UserError(Diagnostic(
+                    f"state file is damaged: {'.'.join(map(str, first['loc']))}: {first['msg']}",
+                    Location(self.shown))) from None
+            if state.site != self.site:
+                raise UserError(Diagnostic(
+                    f"this state belongs to site {state.site!r}, but the configured site is {self.site!r}",
+                    Location(self.shown), "check ONEALL_SUBDOMAIN / ONEALL_API_BASE and pipeline.yaml"))
+        else:
+            state = State(lineage=str(uuid.uuid4()), site=self.site)
+        if self.journal_path.exists():
+            self._replay(state)
+        return state
+
+    def _replay(self, state: State) -> None:
+        with open(self.journal_path, encoding="utf-8") as fh:
+            lines = fh.read().split("\n")
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                event = json.loads(line)
+            except json.JSONDecodeError:
+                if number >= len(lines) - 1:
+                    break  # the last line was cut short by a crash: it never happened
+                raise UserError(Diagnostic("journal is damaged", Location(str(self.journal_path), number, 1))) from None
+            apply_event(state, event)
+
+    # ------------------------------------------------------------ writing
+
+    @contextmanager
+    def locked(self, timeout: float = 0.0) -> Iterator[LockInfo]:
+        """Hold the state's lock; fail at once (or after ``timeout``) naming its holder."""
+        info = LockInfo(str(uuid.uuid4()), os.getpid(), socket.gethostname(), _now())
+        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fd = os.open(self.lock_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+                break
+            except FileExistsError:
+                if time.monotonic() >= deadline:
+                    raise LockedError(self._held_message()) from None
+                time.sleep(0.1)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(dumps(info.__dict__))
+        try:
+            yield info
+        finally:
+            self.lock_path.unlink(missing_ok=True)
+
+    def _held_message(self) -> Diagnostic:
+        try:
+            held = json.loads(self.lock_path.read_text())
+            who = f"lock {held['id']} held by pid {held['pid']} on {held['host']} since {held['since']}"
+        except (OSError, ValueError, KeyError):
+            who = "a lock whose holder cannot be read"
+        return Diagnostic(f"the state is locked: {who}", Location(self.shown),
+                          "wait for that run, or if it died: pipeline state unlock LOCK_ID")
+
+    def break_lock(self, lock_id: str) -> None:
+        """Remove a lock left by a dead process, if ``lock_id`` names it."""
+        try:
+            held = json.loads(self.lock_path.read_text())
+        except FileNotFoundError:
+            raise UserError(Diagnostic("the state is not locked", Location(self.shown))) from None
+        except ValueError:
+            held = {"id": None}
+        if held.get("id") != lock_id:
+            raise UserError(Diagnostic(f"the lock's id is {held.get('id')!r}, not {lock_id!r}",
+                                       Location(str(self.lock_path))))
+        self.lock_path.unlink()
+
+    def record(self, event: dict[str, Any]) -> None:
+        """Append one event to the journal and make it durable before returning."""
+        if self._journal is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._journal = open(self.journal_path, "a", encoding="utf-8")
+        line = json.dumps(event, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        self._journal.write(line + "\n")
+        self._journal.flush()
+        os.fsync(self._journal.fileno())
+
+    def save(self, state: State) -> None:
+        """Write the snapshot (serial bumped) and drop the journal it now contains."""
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
+        state.serial += 1
+        atomic_write(self.path, dumps(state.model_dump(mode="json", exclude_none=True)))
+        self.journal_path.unlink(missing_ok=True)
+
+
+def apply_event(state: State, event: dict[str, Any]) -> None:
+    """Fold one journal event into ``state``: the one place that defines their meaning."""
+    op, address = event["op"], event["address"]
+    if op == "intent":
+        state.resources[address] = Record(
+            type=event["type"], identity=event["identity"], digest=event["digest"],
+            status="unknown", attempted_at=event["at"])
+    elif op == "published":
+        state.resources[address] = Record(
+            type=event["type"], identity=event["identity"], digest=event["digest"],
+            status="published", result=event["result"], published_at=event["at"],
+            attempted_at=event.get("attempted_at"))
+    elif op == "failed":
+        previous = event.get("previous")
+        if previous:
+            state.resources[address] = Record.model_validate(previous)
+        else:
+            state.resources.pop(address, None)
+    elif op == "forget":
+        state.resources.pop(address, None)
+    else:
+        raise PipelineError(f"unknown journal event {op!r}")

@@ -1,0 +1,54 @@
+"""Pydantic errors -> diagnostics at ``file:line:col``, worded for the people who write manifests."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from pydantic import ValidationError
+
+from .errors import Diagnostic
+from .source import Document, Loc
+
+
+def _field_name(loc: Loc) -> str:
+    parts = [str(p) for p in loc if not isinstance(p, int)]
+    return parts[-1] if parts else "document"
+
+
+def _message(err: Any, what: str, allowed: Iterable[str]) -> str:
+    kind = err["type"]
+    loc = tuple(err["loc"])
+    name = _field_name(loc)
+    ctx = err.get("ctx") or {}
+    value = err.get("input")
+    if kind == "extra_forbidden":
+        choices = ", ".join(sorted(allowed))
+        return f"unknown field {name!r} for {what}" + (f" (allowed: {choices})" if choices else "")
+    if kind == "missing":
+        return f"missing required field {name!r} for {what}"
+    if kind == "string_too_long":
+        return (f"{name!r} is {len(value)} characters after rendering; "
+                f"{what} allows at most {ctx.get('max_length')}")
+    if kind == "too_long":
+        return f"{name!r} has {len(value)} items; {what} allows at most {ctx.get('max_length')}"
+    if kind == "literal_error":
+        return f"{name!r} must be {ctx.get('expected')}, got {value!r}"
+    if kind == "string_pattern_mismatch":
+        return f"{name!r} has an invalid form: {value!r}"
+    if kind in ("value_error", "assertion_error"):
+        return f"{name!r} {str(err['msg']).removeprefix('Value error, ')}"
+    return f"{name!r}: {err['msg']}"
+
+
+def diagnostics_from(exc: ValidationError | list[Any], doc: Document, prefix: Loc, *, what: str,
+                     allowed: Iterable[str] = ()) -> list[Diagnostic]:
+    """One diagnostic per pydantic error, located in ``doc`` under ``prefix``."""
+    allowed = tuple(allowed)
+    errors = exc.errors(include_url=False) if isinstance(exc, ValidationError) else exc
+    out: list[Diagnostic] = []
+    for err in errors:
+        # Inside a union pydantic names the member ("Ref") in the loc: not a key of the file.
+        loc = prefix + tuple(p for p in err["loc"] if p != "Ref")
+        at_key = err["type"] in ("extra_forbidden",)
+        out.append(Diagnostic(_message(err, what, allowed), doc.locate(loc, key=at_key)))
+    return out
