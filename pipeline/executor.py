@@ -72,6 +72,8 @@ class Executor:
         self.on_event = on_event
         self.clock = clock
         self._state_lock = threading.Lock()
+        #: Set when OneAll refuses the keys: every further request would fail alike.
+        self._halt: str | None = None
 
     def run(self) -> ApplyResult:
         result = ApplyResult()
@@ -92,7 +94,7 @@ class Executor:
             while ready or running:
                 while ready and len(running) < self.parallelism:
                     address = heapq.heappop(ready)
-                    why = self._unresolvable(todo[address], todo)
+                    why = self._halt or self._unresolvable(todo[address], todo)
                     if why:
                         self._skip(address, why, users, result)
                     else:
@@ -176,6 +178,8 @@ class Executor:
             self._record({**base, "op": "failed", "at": attempted,
                           "previous": previous.model_dump(mode="json") if previous else None})
             detail = f"{exc.code} {exc.info}" if isinstance(exc, ApiError) else str(exc)
+            if isinstance(exc, ApiError) and exc.code == 401:
+                self._halt = "not sent: OneAll refused the API keys (401)"
             with self._state_lock:
                 result.failed[address] = detail
             self.on_event(Event(address, "failed", detail))

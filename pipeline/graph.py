@@ -43,13 +43,12 @@ def build(actions: Iterable[DesiredAction], problems: Iterable[Diagnostic] = (),
             if problem:
                 problems.append(Diagnostic(problem, use.location))
         deps[action.address] = tuple(sorted({u.target for u in action.refs if u.target in by_address}))
-    if problems:
-        raise UserError(problems)
     order, cycle = _toposort(deps)
     if cycle:
-        path = " -> ".join(cycle)
-        raise UserError(Diagnostic(f"reference cycle: {path}", by_address[cycle[0]].location,
+        problems.append(Diagnostic(f"reference cycle: {' -> '.join(cycle)}", by_address[cycle[0]].location,
                                    "an action cannot depend, even indirectly, on itself"))
+    if problems:
+        raise UserError(problems)
     return Graph(by_address, deps, order)
 
 

@@ -49,6 +49,9 @@ def diagnostics_from(exc: ValidationError | list[Any], doc: Document, prefix: Lo
     for err in errors:
         # Inside a union pydantic names the member ("Ref") in the loc: not a key of the file.
         loc = prefix + tuple(p for p in err["loc"] if p != "Ref")
-        at_key = err["type"] in ("extra_forbidden",)
-        out.append(Diagnostic(_message(err, what, allowed), doc.locate(loc, key=at_key)))
+        if err["type"] == "missing":  # point at the mapping that lacks it, by its key
+            where = doc.locate(loc[:-1], key=True)
+        else:
+            where = doc.locate(loc, key=err["type"] == "extra_forbidden")
+        out.append(Diagnostic(_message(err, what, allowed), where))
     return out

@@ -79,6 +79,8 @@ class Sandbox:
         self.identities: dict[str, _Identity] = {}
         self.objects: list[dict[str, Any]] = []
         self._lock = threading.Lock()
+        self.in_flight = 0
+        self.max_in_flight = 0  # the most requests handled at once: concurrency, measured
         self._random = random.Random(seed)
         self._push_routes = [(_route(e.path), e) for e in catalog.ENDPOINTS]
         self._pull_routes = [(_route(e.pull), e) for e in catalog.ENDPOINTS if e.pull]
@@ -132,6 +134,16 @@ class Sandbox:
             body = raw.decode("utf-8", "replace")
         with self._lock:
             self.received.append(Received(method, path, query, body, environ.get("CONTENT_TYPE")))
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            return self._respond(method, path, query, raw, environ, start_response)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    def _respond(self, method: str, path: str, query: dict[str, list[str]], raw: bytes,
+                 environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         ghost = False
         if self.faults.latency:
             time.sleep(self.faults.latency)

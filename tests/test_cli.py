@@ -1,0 +1,199 @@
+"""The CLI end to end in tmp_path, against the sandbox over loopback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import PRIVATE_KEY, TOKENS, Project, post_bodies
+from pipeline.catalog import BY_TYPE
+from pipeline.oneall.client import Credentials, OneAllClient
+from pipeline.oneall.sandbox import SandboxServer
+
+LAUNCH = """
+    actions:
+      hero:
+        type: twitter.picture
+        identity: acme-twitter
+        url: https://cdn.acme.example/rocket.png
+      tweet:
+        type: twitter.post
+        identity: acme-twitter
+        message: "{{ product }} is out! {{ links.shop }} {% include 'signature.j2' %}"
+        attachments: [{ref: hero}]
+"""
+
+
+def state_of(project: Project) -> dict:
+    return json.loads((project.root / "state" / "state.json").read_text())
+
+
+def test_plan_apply_plan_then_a_second_apply_sends_nothing(project: Project, sandbox: SandboxServer,
+                                                             site_env: dict[str, str]) -> None:
+    project.manifest("posts/launch", LAUNCH)
+    planned = project.run("plan", "--detailed-exitcode", env=site_env)
+    assert planned.exit_code == 2, planned.output
+    assert "Plan: 2 to create." in planned.output
+    assert "posts/launch/hero (known after apply)" in planned.output
+    assert post_bodies(sandbox) == []  # plan never calls the API
+
+    applied = project.run("apply", "--yes", env=site_env)
+    assert applied.exit_code == 0, applied.output
+    assert "Apply: 2 published." in applied.output
+    picture_id = sandbox.sandbox.published("twitter.picture")[0]["result"]["picture_id"]
+    assert post_bodies(sandbox)[1] == {"request": {"push": {"post": {
+        "message": "Acme Rocket is out! https://acme.example/shop #AcmeRocket",
+        "attachments": [picture_id]}}}}
+
+    resources = state_of(project)["resources"]
+    assert resources["posts/launch/hero"]["result"] == {"picture_id": picture_id}
+    assert resources["posts/launch/tweet"]["status"] == "published"
+    assert resources["posts/launch/tweet"]["result"]["post_location"].startswith("https://twitter.com/")
+
+    again = project.run("plan", "--detailed-exitcode", env=site_env)
+    assert again.exit_code == 0, again.output
+    assert "Plan: 2 unchanged." in again.output
+    before = len(sandbox.sandbox.received)
+    second = project.run("apply", "--yes", env=site_env)
+    assert second.exit_code == 0
+    assert len(sandbox.sandbox.received) == before
+    assert "Nothing to publish now." in second.output
+
+
+def test_wrong_keys_give_a_clear_error_and_nothing_in_the_state(project: Project, sandbox: SandboxServer,
+                                                                  site_env: dict[str, str]) -> None:
+    project.manifest("posts/launch", LAUNCH)
+    env = {**site_env, "ONEALL_PRIVATE_KEY": "a-wrong-private-key"}
+    result = project.run("apply", "--yes", env=env)
+    assert result.exit_code == 1
+    assert "failed    posts/launch/hero: 401 Authentication failed: the API keys are missing or wrong" in result.output
+    assert "skipped   posts/launch/tweet" in result.output
+    assert "a-wrong-private-key" not in result.output
+    assert "Traceback" not in result.output
+    assert state_of(project)["resources"] == {}
+    assert sandbox.sandbox.published() == []
+    assert len(post_bodies(sandbox)) == 1  # the first 401 stops the run
+
+
+def test_apply_without_yes_off_a_terminal_publishes_nothing(project: Project, sandbox: SandboxServer,
+                                                             site_env: dict[str, str]) -> None:
+    project.manifest("posts/launch", LAUNCH)
+    result = project.run("apply", env=site_env)
+    assert result.exit_code == 1
+    assert "stdin is not a terminal: pass --yes" in result.stderr
+    assert sandbox.sandbox.received == []
+
+
+def test_edited_post_is_changed_and_only_replace_publishes_it_anew(
+        project: Project, sandbox: SandboxServer, site_env: dict[str, str]) -> None:
+    path = project.manifest("posts/launch", LAUNCH)
+    assert project.run("apply", "--yes", env=site_env).exit_code == 0
+    path.write_text(path.read_text().replace("is out!", "has landed!"))
+    planned = project.run("plan", "--detailed-exitcode", env=site_env)
+    assert planned.exit_code == 0, planned.output
+    assert "~ posts/launch/tweet" in planned.output and "cannot edit" in planned.output
+    sent = len(post_bodies(sandbox))
+    assert project.run("apply", "--yes", env=site_env).exit_code == 0
+    assert len(post_bodies(sandbox)) == sent
+
+    replaced = project.run("apply", "--yes", "--replace", "posts/launch/tweet", env=site_env)
+    assert replaced.exit_code == 0, replaced.output
+    assert len(post_bodies(sandbox)) == sent + 1
+    assert "has landed!" in post_bodies(sandbox)[-1]["request"]["push"]["post"]["message"]
+    assert project.run("plan", "--detailed-exitcode", env=site_env).exit_code == 0
+
+
+def test_removed_manifest_is_an_orphan_until_forgotten(project: Project, sandbox: SandboxServer,
+                                                       site_env: dict[str, str]) -> None:
+    path = project.manifest("posts/launch", LAUNCH)
+    assert project.run("apply", "--yes", env=site_env).exit_code == 0
+    path.unlink()
+    planned = project.run("plan", env=site_env)
+    assert "2 orphaned" in planned.output and "- posts/launch/tweet" in planned.output
+    forgot = project.run("state", "forget", "posts/launch/tweet", "posts/launch/hero", env=site_env)
+    assert forgot.exit_code == 0, forgot.output
+    assert state_of(project)["resources"] == {}
+
+
+def test_partial_failure_keeps_successes_and_the_next_apply_retries_only_the_rest(
+        project: Project, sandbox: SandboxServer, site_env: dict[str, str]) -> None:
+    project.manifest("posts/a", """
+        actions:
+          ok:
+            type: twitter.post
+            identity: acme-twitter
+            message: this one goes out
+          dup:
+            type: twitter.post
+            identity: acme-twitter
+            message: already tweeted by hand
+          pic:
+            type: twitter.picture
+            identity: acme-twitter
+            url: https://cdn.acme.example/p.png
+    """)
+    # The same text was tweeted outside the pipeline: Twitter refuses a duplicate (409).
+    OneAllClient(sandbox.url, Credentials("test-public-key", PRIVATE_KEY)).push(
+        BY_TYPE["twitter.post"], TOKENS["acme-twitter"][1], {"message": "already tweeted by hand"})
+    first = project.run("apply", "--yes", env=site_env)
+    assert first.exit_code == 1
+    assert "failed    posts/a/dup: 409 Status is a duplicate" in first.output
+    assert "Apply: 2 published, 1 failed." in first.output
+    assert set(state_of(project)["resources"]) == {"posts/a/ok", "posts/a/pic"}
+
+    planned = project.run("plan", env=site_env)
+    assert "Plan: 1 to create, 2 unchanged." in planned.output
+
+
+def test_embedded_sandbox_is_announced_and_keeps_its_own_state(project: Project) -> None:
+    project.manifest("posts/launch", LAUNCH)
+    result = project.run("apply", "--yes")
+    assert result.exit_code == 0, result.output
+    assert "uses the embedded sandbox; nothing is published for real" in result.stderr
+    assert not (project.root / "state").exists()
+    sandbox_state = json.loads((project.root / ".pipeline/sandbox/state.json").read_text())
+    assert sandbox_state["site"] == "sandbox" and len(sandbox_state["resources"]) == 2
+    assert project.run("plan", "--detailed-exitcode").exit_code == 0
+    shown = project.run("show", "--json")
+    assert json.loads(shown.stdout)["format_version"] == 1
+
+
+def test_a_real_site_never_falls_back_to_the_sandbox(project: Project) -> None:
+    project.manifest("posts/launch", LAUNCH)
+    result = project.run("plan", env={"ONEALL_SUBDOMAIN": "acme"})
+    assert result.exit_code == 1
+    assert "ONEALL_PUBLIC_KEY is not set" in result.stderr
+    assert "sandbox" not in result.stderr.split("hint")[0]
+
+
+def test_locked_state_names_its_holder(project: Project, sandbox: SandboxServer,
+                                       site_env: dict[str, str]) -> None:
+    project.manifest("posts/launch", LAUNCH)
+    lock = project.root / "state" / "state.json.lock"
+    lock.parent.mkdir(parents=True)
+    lock.write_text(json.dumps({"id": "L-123", "pid": 4242, "host": "ci-runner", "since": "2026-11-26T10:00:00+00:00"}))
+    result = project.run("apply", "--yes", env=site_env)
+    assert result.exit_code == 1
+    assert "lock L-123 held by pid 4242 on ci-runner since 2026-11-26T10:00:00+00:00" in result.stderr
+    assert sandbox.sandbox.received == []
+    assert project.run("state", "unlock", "L-123", env=site_env).exit_code == 0
+    assert project.run("apply", "--yes", env=site_env).exit_code == 0
+
+
+def test_show_lists_ids_urls_and_times(project: Project, sandbox: SandboxServer,
+                                       site_env: dict[str, str]) -> None:
+    project.manifest("posts/launch", LAUNCH)
+    project.run("apply", "--yes", env=site_env)
+    text = project.run("show", env=site_env).output
+    assert "posts/launch/tweet  twitter.post  published" in text
+    assert "post_location: https://twitter.com/acme-twitter/status/" in text
+    doc = json.loads(project.run("show", "--json", env=site_env).stdout)
+    assert [r["address"] for r in doc["resources"]] == ["posts/launch/hero", "posts/launch/tweet"]
+    assert all(r["published_at"] for r in doc["resources"])
+
+
+def test_no_pipeline_yaml_is_a_clear_error(tmp_path: Path) -> None:
+    project = Project(tmp_path)
+    result = project.run("plan")
+    assert result.exit_code == 1
+    assert "no pipeline.yaml in" in result.stderr
