@@ -95,6 +95,11 @@ class Endpoint:
         return f"{self.object}_id"
 
     @property
+    def primary_media(self) -> str | None:
+        """The required media field, which an action may give as ``file:`` instead."""
+        return next((f.name for f in self.fields if f.media and f.required), None)
+
+    @property
     def location_field(self) -> str | None:
         name = f"{self.object}_location"
         return name if name in self.results else None

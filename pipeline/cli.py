@@ -173,6 +173,33 @@ def show(ctx: click.Context, as_json: bool) -> None:
     click.echo(report.state_json(state) if as_json else report.state_text(state), nl=False)
 
 
+@cli.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where schemas/ and docs/ go (default: the project folder, else this folder).")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 if a generated file is stale.")
+@click.pass_context
+def schema(ctx: click.Context, out: Path | None, check: bool) -> None:
+    """Generate the JSON Schemas (schemas/) and the manifest reference (docs/)."""
+    from . import generate
+    from .project import find_root
+
+    if out is None:
+        try:
+            out = find_root(_start(ctx))
+        except UserError:
+            out = Path.cwd()
+    if check:
+        stale = generate.stale(out)
+        for path in stale:
+            click.echo(f"stale: {path} (run `pipeline schema`)", err=True)
+        if stale:
+            _fail(EXIT_ERROR)
+        click.echo("Generated files are up to date.")
+        return
+    for path in generate.write(out):
+        click.echo(f"wrote {path}")
+
+
 @cli.group()
 def state() -> None:
     """Operate on the state file."""

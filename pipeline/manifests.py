@@ -11,6 +11,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 import re
 from typing import Any
 
@@ -19,7 +20,8 @@ from pydantic import BaseModel, ValidationError
 from . import catalog
 from .catalog import Kind
 from .errors import Diagnostic, Location, UserError
-from .models import NAME_PATTERN, Config, Ref, action_model
+from .media import MediaError, media_url
+from .models import NAME_PATTERN, Config, MediaFile, Ref, action_model
 from .project import Project
 from .render import Renderer, RenderError
 from .source import Document, load
@@ -97,7 +99,7 @@ def compile_project(project: Project) -> Compiled:
             problems.extend(exc.diagnostics)
             broken.add(prefix + "/")
             continue
-        found, errors = compile_manifest(doc, prefix, project.config, renderer)
+        found, errors = compile_manifest(doc, prefix, project.config, renderer, project.content_dir)
         actions.extend(found)
         problems.extend(errors)
         if errors and isinstance(doc.data, dict) and isinstance(doc.data.get("actions"), dict):
@@ -107,8 +109,8 @@ def compile_project(project: Project) -> Compiled:
     return Compiled(actions, problems, frozenset(broken))
 
 
-def compile_manifest(doc: Document, prefix: str, config: Config,
-                     renderer: Renderer) -> tuple[list[DesiredAction], list[Diagnostic]]:
+def compile_manifest(doc: Document, prefix: str, config: Config, renderer: Renderer,
+                     content_dir: Path) -> tuple[list[DesiredAction], list[Diagnostic]]:
     """One manifest's actions, and every problem found in it."""
     data = doc.data
     problems: list[Diagnostic] = []
@@ -133,7 +135,7 @@ def compile_manifest(doc: Document, prefix: str, config: Config,
     out: list[DesiredAction] = []
     for name, raw in actions.items():
         action, errors = _compile_action(doc, prefix, name, raw, default_publish_at,
-                                         config, renderer, context)
+                                         config, renderer, context, content_dir)
         problems.extend(errors)
         if action is not None:
             out.append(action)
@@ -141,8 +143,8 @@ def compile_manifest(doc: Document, prefix: str, config: Config,
 
 
 def _compile_action(doc: Document, prefix: str, name: str, raw: Any, default_publish_at: Any,
-                    config: Config, renderer: Renderer,
-                    context: dict[str, Any]) -> tuple[DesiredAction | None, list[Diagnostic]]:
+                    config: Config, renderer: Renderer, context: dict[str, Any],
+                    content_dir: Path) -> tuple[DesiredAction | None, list[Diagnostic]]:
     loc = ("actions", name)
     where = doc.locate(loc, key=True)
     if not _NAME.match(name):
@@ -197,7 +199,10 @@ def _compile_action(doc: Document, prefix: str, name: str, raw: Any, default_pub
     if problems or identity is None:
         return None, problems
 
-    request, refs = _request(model, endpoint, doc, loc, prefix)
+    media = _MediaResolver(content_dir, config.media_base_url, doc, loc)
+    request, refs = _request(model, endpoint, doc, loc, prefix, media)
+    if media.problems:
+        return None, media.problems
     address = f"{prefix}/{name}"
     return DesiredAction(
         address=address, type=endpoint.type, identity=model.identity,  # type: ignore[attr-defined]
@@ -207,11 +212,31 @@ def _compile_action(doc: Document, prefix: str, name: str, raw: Any, default_pub
     ), []
 
 
+class _MediaResolver:
+    """Turns ``file:`` paths into URLs, collecting problems at the lines that name them."""
+
+    def __init__(self, content_dir: Path, base_url: str | None, doc: Document,
+                 loc: tuple[Any, ...]) -> None:
+        self.content_dir, self.base_url, self.doc, self.loc = content_dir, base_url, doc, loc
+        self.problems: list[Diagnostic] = []
+
+    def url(self, relative: str, medium: str, where: tuple[Any, ...]) -> str | None:
+        try:
+            return media_url(self.content_dir, relative, medium, self.base_url)
+        except MediaError as exc:
+            self.problems.append(Diagnostic(str(exc), self.doc.locate(self.loc + where)))
+            return None
+
+
 def _request(model: BaseModel, endpoint: catalog.Endpoint, doc: Document, loc: tuple[Any, ...],
-             prefix: str) -> tuple[dict[str, Any], list[RefUse]]:
-    """The request fields, references resolved to full addresses."""
+             prefix: str, media: _MediaResolver) -> tuple[dict[str, Any], list[RefUse]]:
+    """The request fields: references resolved to full addresses, files to URLs."""
     request: dict[str, Any] = {}
     refs: list[RefUse] = []
+    primary = endpoint.primary_media
+    if primary and getattr(model, "file", None) is not None:
+        spec = endpoint.by_name[primary]
+        request[primary] = media.url(model.file, spec.media or "", ("file",))  # type: ignore[attr-defined]
 
     def resolve(value: Any, field_loc: tuple[Any, ...], field: str) -> Any:
         if isinstance(value, Ref):
@@ -226,6 +251,8 @@ def _request(model: BaseModel, endpoint: catalog.Endpoint, doc: Document, loc: t
             continue
         if spec.kind is Kind.ID_LIST:
             value = [resolve(v, loc + (spec.name, i), spec.name) for i, v in enumerate(value)]
+        elif isinstance(value, MediaFile):
+            value = media.url(value.file, spec.media or "", (spec.name, "file"))
         else:
             value = resolve(value, loc + (spec.name,), spec.name)
         request[spec.name] = value

@@ -10,16 +10,18 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from functools import cache
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, Union
 from urllib.parse import urlsplit
 
 from pydantic import (
+    AwareDatetime,
     AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
+    model_validator,
     StringConstraints,
     create_model,
 )
@@ -71,6 +73,46 @@ def _coerce_id(value: Any) -> Any:
     return value
 
 
+class MediaFile(BaseModel):
+    """``{file: PATH}``: a file under ``content/``, published through ``media_base_url``."""
+
+    model_config = _STRICT
+    file: Annotated[str, Field(min_length=1, description="A path relative to content/.")]
+
+
+def _coerce_media(value: Any) -> Any:
+    # Checked here rather than by the union, so a mistake gets one message, not one per member.
+    if isinstance(value, dict):
+        if set(value) != {"file"}:
+            raise ValueError("must be a URL or {file: PATH}")
+        return MediaFile.model_validate(value)
+    if isinstance(value, str):
+        return check_http_url(value)
+    if isinstance(value, MediaFile):
+        return value
+    raise ValueError(f"must be a URL or {{file: PATH}}, got {value!r}")
+
+
+MediaValue = Annotated[Union[str, MediaFile], BeforeValidator(_coerce_media)]
+
+
+class ActionBase(BaseModel):
+    """What every action model shares: ``file:`` may stand for the required media field."""
+
+    model_config = _STRICT
+    __media_field__: ClassVar[str | None] = None
+
+    @model_validator(mode="after")
+    def _one_medium(self) -> "ActionBase":
+        name = self.__media_field__
+        if name is not None:
+            given = [n for n in (name, "file") if getattr(self, n) is not None]
+            if len(given) != 1:
+                raise ValueError(f"give either {name!r} (a URL) or 'file' (a path under content/)"
+                                 + (", not both" if given else ""))
+        return self
+
+
 IdValue = Annotated[
     Union[Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)], Ref],
     BeforeValidator(_coerce_id),
@@ -82,7 +124,7 @@ def _field_type(spec: catalog.Field) -> Any:
     if spec.kind is Kind.TEXT:
         return Annotated[str, StringConstraints(max_length=spec.max_length)]
     if spec.kind is Kind.URL:
-        return HttpUrlStr
+        return MediaValue if spec.media else HttpUrlStr
     if spec.kind is Kind.ID:
         return IdValue
     if spec.kind is Kind.ID_LIST:
@@ -102,16 +144,25 @@ def action_model(type_name: str) -> type[BaseModel]:
         "type": (Literal[type_name], Field(description=endpoint.summary)),  # type: ignore[valid-type]
         "identity": (str, Field(description="An identity named in pipeline.yaml, of this network.")),
         "publish_at": (
-            datetime | None,
-            Field(None, description="Publish at or after this time (ISO 8601)."),
+            AwareDatetime | None,
+            Field(None, description="Publish at or after this time (ISO 8601, with an offset)."),
         ),
     }
+    media = endpoint.primary_media
+    extra: dict[str, Any] = {}
     for spec in endpoint.fields:
-        default = ... if spec.required else None
-        annotation = _field_type(spec) if spec.required else _field_type(spec) | None
-        fields[spec.name] = (annotation, Field(default, description=spec.doc))
+        required = spec.required and spec.name != media
+        annotation = _field_type(spec) if required else _field_type(spec) | None
+        fields[spec.name] = (annotation, Field(... if required else None, description=spec.doc))
+    if media:
+        fields["file"] = (str | None, Field(None, min_length=1, description=(
+            f"A file under content/ published as {media!r} through media_base_url.")))
+        extra = {"oneOf": [{"required": [media]}, {"required": ["file"]}]}
     name = "".join(part.title() for part in type_name.split(".")) + "Action"
-    return create_model(name, __config__=_STRICT, **fields)
+    model = create_model(name, __base__=ActionBase, **fields)
+    model.__media_field__ = media
+    model.model_config["json_schema_extra"] = extra or None
+    return model
 
 
 def manifest_model() -> type[BaseModel]:
@@ -122,7 +173,7 @@ def manifest_model() -> type[BaseModel]:
         "Manifest",
         __config__=ConfigDict(extra="forbid", title="pipeline manifest"),
         vars=(dict[str, Any], Field(default_factory=dict, description="Variables for the templates.")),
-        publish_at=(datetime | None, Field(None, description="Default publish time of every action.")),
+        publish_at=(AwareDatetime | None, Field(None, description="Default publish time of every action.")),
         actions=(dict[Annotated[str, Field(pattern=NAME_PATTERN)], action], ...),
     )
 

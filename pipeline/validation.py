@@ -36,7 +36,8 @@ def _message(err: Any, what: str, allowed: Iterable[str]) -> str:
     if kind == "string_pattern_mismatch":
         return f"{name!r} has an invalid form: {value!r}"
     if kind in ("value_error", "assertion_error"):
-        return f"{name!r} {str(err['msg']).removeprefix('Value error, ')}"
+        text = str(err["msg"]).removeprefix("Value error, ")
+        return f"{name!r} {text}" if loc else f"{what}: {text}"
     return f"{name!r}: {err['msg']}"
 
 

@@ -11,6 +11,7 @@ answered in time) make the failure modes testable.
 from __future__ import annotations
 
 import base64
+import hashlib
 import hmac
 import json
 import random
@@ -366,6 +367,11 @@ class _IdMinter:
     def chars(self, n: int) -> str:
         return "".join(self.rng.choice(string.ascii_letters + string.digits + "-_") for _ in range(n))
 
+    def account(self, n: int) -> str:
+        """A stable numeric id of the connected account itself, derived from its token."""
+        digest = hashlib.sha256(self.identity.token.encode()).hexdigest()
+        return str(int(digest, 16))[:n]
+
     def snowflake(self) -> str:
         # Twitter's ids: milliseconds since its epoch, shifted, plus a sequence.
         return str(((int(time.time() * 1000) - 1288834974657) << 22) | self.rng.getrandbits(22))
@@ -379,7 +385,7 @@ class _IdMinter:
                 out["post_location"] = f"https://twitter.com/{name}/status/{new}"
             return out
         if network == "facebook":
-            owner = values.get("page") or values.get("group") or self.digits(15)
+            owner = values.get("page") or values.get("group") or self.account(15)
             new = self.digits(16)
             if obj == "post":
                 return {"post_id": f"{owner}_{new}",
@@ -402,7 +408,9 @@ class _IdMinter:
             new = "PL" + self.chars(32)
             return {"playlist_id": new, "playlist_location": f"https://www.youtube.com/playlist?list={new}"}
         if obj == "section":
-            return {"section_id": f"UC{self.chars(22)}.{self.chars(22)}"}
+            channel = "UC" + base64.urlsafe_b64encode(
+                hashlib.sha256(self.identity.token.encode()).digest()).decode()[:22]
+            return {"section_id": f"{channel}.{self.chars(22)}"}
         if endpoint.type == "youtube.playlist.video":
             return {"playlist_id": str(values["playlist"]), "video_id": str(values["video_id"])}
         new = self.chars(11)

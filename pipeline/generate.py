@@ -1,0 +1,184 @@
+"""Artifacts generated from the models and the catalogue: JSON Schemas and the reference page.
+
+They are committed, and a test fails when they drift from the code (as dbt does), so
+editors and readers always see what the code really accepts.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from . import catalog
+from .catalog import Endpoint, Kind
+from .models import Config, manifest_model
+
+DRAFT_07 = "http://json-schema.org/draft-07/schema#"
+
+#: Where each artifact goes, relative to the output folder.
+MANIFEST_SCHEMA = Path("schemas/manifest.schema.json")
+CONFIG_SCHEMA = Path("schemas/config.schema.json")
+REFERENCE_PAGE = Path("docs/manifest-reference.md")
+
+
+def _draft07(model: Any, title: str) -> dict[str, Any]:
+    # Editors' YAML support speaks draft-07: definitions, not $defs.
+    schema = model.model_json_schema(ref_template="#/definitions/{model}")
+    definitions = schema.pop("$defs", None)
+    out = {"$schema": DRAFT_07, "title": title, **schema}
+    if definitions:
+        out["definitions"] = definitions
+    return out
+
+
+def manifest_schema() -> dict[str, Any]:
+    return _draft07(manifest_model(), "pipeline manifest")
+
+
+def config_schema() -> dict[str, Any]:
+    return _draft07(Config, "pipeline.yaml")
+
+
+def artifacts() -> dict[Path, str]:
+    """Every generated file, by its path, with its content."""
+    dump = lambda doc: json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"  # noqa: E731
+    return {
+        MANIFEST_SCHEMA: dump(manifest_schema()),
+        CONFIG_SCHEMA: dump(config_schema()),
+        REFERENCE_PAGE: reference_page(),
+    }
+
+
+def stale(root: Path) -> list[Path]:
+    """The generated files under ``root`` that differ from what the code generates."""
+    return [p for p, text in artifacts().items()
+            if not (root / p).is_file() or (root / p).read_text(encoding="utf-8") != text]
+
+
+def write(root: Path) -> list[Path]:
+    """Write every generated file under ``root``; returns those that changed."""
+    changed = stale(root)
+    for path, text in artifacts().items():
+        if path in changed:
+            (root / path).parent.mkdir(parents=True, exist_ok=True)
+            (root / path).write_text(text, encoding="utf-8")
+    return changed
+
+
+# ---------------------------------------------------------------- the reference page
+
+_TEXT_EXAMPLES = {
+    "message": "The Acme Rocket is out!", "title": "Acme Rocket: launch day",
+    "description": "Lift-off at dawn.", "name": "Acme Rocket launch",
+    "location": "Cape Canaveral", "section_type": "multiplePlaylists",
+}
+_URL_EXAMPLES = {
+    "picture": "https://cdn.acme.example/rocket.png", "video": "https://cdn.acme.example/rocket.mp4",
+    "link": "https://acme.example/rocket", "callback_url": "https://hooks.acme.example/oneall",
+}
+
+
+def example_value(spec: catalog.Field) -> Any:
+    """A plausible value for ``spec``, as an author would write it."""
+    if spec.kind is Kind.TEXT:
+        return _TEXT_EXAMPLES.get(spec.name, "Acme")
+    if spec.kind is Kind.URL:
+        return _URL_EXAMPLES[spec.media or spec.name] if (spec.media or spec.name) in _URL_EXAMPLES \
+            else "https://acme.example/"
+    if spec.kind is Kind.BOOL:
+        return True
+    if spec.kind is Kind.ENUM:
+        return spec.choices[0]
+    if spec.accepts:
+        ref = {"ref": spec.accepts[0].split(".")[-1]}
+        return [ref] if spec.kind is Kind.ID_LIST else ref
+    return "108374982736451"
+
+
+def example_action(endpoint: Endpoint) -> dict[str, Any]:
+    """An action of ``endpoint`` with every field filled in."""
+    action: dict[str, Any] = {"type": endpoint.type, "identity": f"acme-{endpoint.network}"}
+    for spec in endpoint.fields:
+        action[spec.name] = example_value(spec)
+    return action
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "{ref: %s}" % value["ref"]
+    text = str(value)
+    plain = (text and not text.isdigit() and ": " not in text and " #" not in text
+             and text[0] not in "!&*{}[]|>'\"%@`#,?:-")
+    return text if plain else json.dumps(text)
+
+
+def example_yaml(endpoint: Endpoint) -> str:
+    """The example action of ``endpoint`` inside a manifest, as YAML."""
+    lines = ["actions:", f"  {endpoint.type.split('.')[-1]}:"]
+    for key, value in example_action(endpoint).items():
+        shown = "[" + ", ".join(map(_scalar, value)) + "]" if isinstance(value, list) else _scalar(value)
+        lines.append(f"    {key}: {shown}")
+    return "\n".join(lines) + "\n"
+
+
+def _limits(spec: catalog.Field) -> str:
+    parts = []
+    if spec.max_length:
+        parts.append(f"at most {spec.max_length} characters after rendering")
+    if spec.max_items:
+        parts.append(f"at most {spec.max_items} items")
+    if spec.choices:
+        parts.append("one of " + ", ".join(f"`{c}`" for c in spec.choices))
+    if spec.kind is Kind.URL:
+        parts.append("absolute http(s) URL")
+    if spec.media:
+        parts.append(f"or `{{file: PATH}}` ({spec.media})")
+    if spec.accepts:
+        parts.append("or `{ref: …}` to " + ", ".join(f"`{t}`" for t in spec.accepts)
+                     + (" of the same identity" if spec.same_identity else ""))
+    if spec.in_path:
+        parts.append("sent in the path")
+    return "; ".join(parts)
+
+
+def reference_page() -> str:
+    """``docs/manifest-reference.md``: every action type, generated from the catalogue."""
+    lines = [
+        "# Manifest reference",
+        "",
+        "<!-- Generated from pipeline/catalog.py by `pipeline schema`; do not edit by hand. -->",
+        "",
+        "Every action has a `type` (below), an `identity` (a name from `pipeline.yaml` of the",
+        "type's network) and optionally `publish_at`. Its other keys are the endpoint's",
+        "request fields. Every string is a Jinja2 template; limits apply to the rendered text.",
+        "A field marked *contract* in the source column follows this project's assumption",
+        "where OneAll documents nothing (see oneall-push-api.md).",
+        "",
+        "| type | endpoint | source |",
+        "|---|---|---|",
+    ]
+    for e in catalog.ENDPOINTS:
+        lines.append(f"| [`{e.type}`](#{e.type.replace('.', '')}) | `{e.path}` | {e.source} |")
+    for e in catalog.ENDPOINTS:
+        lines += ["", f"## {e.type}", "", e.summary, "",
+                  f"`POST /push/identities/<identity_token>/{e.path}`, body node `{e.node}`"
+                  + (" (processed asynchronously)" if e.asynchronous else "") + f"; source: {e.source}.",
+                  "", "| field | on the wire | required | limits and references | meaning |",
+                  "|---|---|---|---|---|"]
+        for f in e.fields:
+            wire = "path" if f.in_path else f"`{e.node}.{f.wire_name}`"
+            required = "yes" if f.required else ""
+            lines.append(f"| `{f.name}` | {wire} | {required} | {_limits(f)} | {f.doc} |")
+        if e.primary_media:
+            lines += ["", f"Instead of `{e.primary_media}`, `file: PATH` names a file under `content/`, "
+                      "published as `<media_base_url>/PATH`."]
+        for group in e.one_of:
+            lines += ["", "At least one of " + ", ".join(f"`{g}`" for g in group) + " is required."]
+        lines += ["", "Returns: " + ", ".join(f"`{r}`" for r in e.results)
+                  + f". A reference to this action resolves to its `{e.id_field}`.",
+                  "", "```yaml", example_yaml(e).rstrip(),
+                  "```"]
+    return "\n".join(lines) + "\n"
