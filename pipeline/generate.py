@@ -22,9 +22,23 @@ CONFIG_SCHEMA = Path("schemas/config.schema.json")
 REFERENCE_PAGE = Path("docs/manifest-reference.md")
 
 
+def _close_patterns(node: Any) -> None:
+    """Pydantic writes a constrained dict key as patternProperties alone, which lets any
+    other key through; the models refuse those keys, so the schema must too."""
+    if isinstance(node, dict):
+        if "patternProperties" in node:
+            node.setdefault("additionalProperties", False)
+        for value in node.values():
+            _close_patterns(value)
+    elif isinstance(node, list):
+        for value in node:
+            _close_patterns(value)
+
+
 def _draft07(model: Any, title: str) -> dict[str, Any]:
     # Editors' YAML support speaks draft-07: definitions, not $defs.
     schema = model.model_json_schema(ref_template="#/definitions/{model}")
+    _close_patterns(schema)
     definitions = schema.pop("$defs", None)
     out = {"$schema": DRAFT_07, "title": title, **schema}
     if definitions:

@@ -52,6 +52,8 @@ def diagnostics_from(exc: ValidationError | list[Any], doc: Document, prefix: Lo
         loc = prefix + tuple(p for p in err["loc"] if p != "Ref")
         if err["type"] == "missing":  # point at the mapping that lacks it, by its key
             where = doc.locate(loc[:-1], key=True)
+        elif loc == prefix:  # about the whole mapping: point at its key
+            where = doc.locate(loc, key=True)
         else:
             where = doc.locate(loc, key=err["type"] == "extra_forbidden")
         out.append(Diagnostic(_message(err, what, allowed), where))
