@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Mapping
 
@@ -13,7 +13,9 @@ from .errors import Diagnostic, UserError
 from .executor import ApplyResult, Event, Executor
 from .graph import Graph
 from .manifests import compile_project
-from .models import Plan, State
+from . import catalog
+from .models import Plan, Record, State
+from .settle import Settled, settle
 from .project import Project, find_root, load_project
 from .state import StateStore, apply_event
 
@@ -72,30 +74,47 @@ def plan(loaded: Loaded, *, now: datetime | None = None,
 class Applied:
     plan: Plan
     result: ApplyResult | None  # None: the user declined, or there was nothing to do
+    settled: list[Settled]
 
 
 def apply(loaded: Loaded, *, confirm: Callable[[Plan], bool],
           on_event: Callable[[Event], None] = lambda e: None, parallelism: int = 8,
           lock_timeout: float = 0.0, now: datetime | None = None,
           replace: frozenset[str] = frozenset()) -> Applied:
-    """Plan under the state's lock, ask ``confirm``, publish, and write the state back."""
+    """Under the state's lock: settle unknown outcomes, plan, ask ``confirm``, publish,
+    and write the state back."""
     store = loaded.store()
+    clock = now or now_utc()
+    tokens = {name: ident.token for name, ident in loaded.project.config.identities.items()}
+    grace = timedelta(seconds=loaded.project.config.settle_after)
     with store.locked(timeout=lock_timeout):
         state = store.load()
-        recovered = store.journal_path.exists()  # a crashed run's events, now replayed
-        the_plan = make_plan(loaded, state, now or now_utc(), replace)
-        if not the_plan.pending or not confirm(the_plan):
-            if recovered:
-                store.save(state)
-            return Applied(the_plan, None)
-        tokens = {name: ident.token for name, ident in loaded.project.config.identities.items()}
+        dirty = store.journal_path.exists()  # a crashed run's events, replayed: compact them
+        the_plan = make_plan(loaded, state, clock, replace)
+        unknown = any(r.status == "unknown" for r in state.resources.values())
+        settled: list[Settled] = []
+        result: ApplyResult | None = None
         try:
-            with site_mod.publisher(loaded.site, loaded.project) as client:
-                result = Executor(the_plan, state, store, client, tokens,
-                                  parallelism=parallelism, on_event=on_event).run()
+            if unknown or the_plan.pending:
+                with site_mod.publisher(loaded.site, loaded.project) as client:
+                    if unknown:
+                        settled = settle(state, client, tokens, clock, grace,
+                                         lambda event: _journal(store, state, event))
+                        dirty = dirty or bool(settled)
+                        the_plan = make_plan(loaded, state, clock, replace)
+                    if the_plan.pending and confirm(the_plan):
+                        dirty = True
+                        result = Executor(the_plan, state, store, client, tokens,
+                                          parallelism=parallelism, on_event=on_event).run()
         finally:
-            store.save(state)
-    return Applied(the_plan, result)
+            if dirty:
+                store.save(state)
+    return Applied(the_plan, result, settled)
+
+
+def _journal(store: StateStore, state: State, event: dict[str, object]) -> None:
+    store.record(event)
+    apply_event(state, event)
 
 
 def show(workspace: Workspace) -> State:
@@ -112,11 +131,34 @@ def forget(workspace: Workspace, addresses: tuple[str, ...]) -> list[str]:
         if missing:
             raise UserError([Diagnostic(f"{a}: not in the state") for a in missing])
         for address in addresses:
-            event = {"op": "forget", "address": address}
-            store.record(event)
-            apply_event(state, event)
+            _journal(store, state, {"op": "forget", "address": address})
         store.save(state)
     return list(addresses)
+
+
+def resolve(workspace: Workspace, address: str, *, published_id: str | None,
+            location: str | None = None) -> Record:
+    """Settle an ``unknown`` address by the user's word: published with this id, or not."""
+    store = workspace.store()
+    with store.locked():
+        state = store.load()
+        record = state.resources.get(address)
+        if record is None or record.status != "unknown":
+            what = "not in the state" if record is None else f"{record.status}, not unknown"
+            raise UserError(Diagnostic(f"{address}: {what}", hint="only an unknown outcome can be resolved"))
+        endpoint = catalog.BY_TYPE[record.type]
+        base = {"address": address, "type": record.type, "identity": record.identity,
+                "digest": record.digest, "at": now_utc().isoformat(timespec="seconds")}
+        if published_id is None:
+            _journal(store, state, {**base, "op": "failed"})
+        else:
+            result = {endpoint.id_field: published_id}
+            if location and endpoint.location_field:
+                result[endpoint.location_field] = location
+            _journal(store, state, {**base, "op": "published", "result": result,
+                                    "attempted_at": record.attempted_at.isoformat() if record.attempted_at else None})
+        store.save(state)
+        return state.resources.get(address) or record
 
 
 def unlock(workspace: Workspace, lock_id: str) -> None:

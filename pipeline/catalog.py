@@ -109,6 +109,13 @@ class Endpoint:
         params = {f.name: str(values[f.name]) for f in self.fields if f.in_path}
         return f"/push/identities/{token}/" + self.path.format(**params)
 
+    def pull_path(self, token: str, values: Mapping[str, Any]) -> str | None:
+        """The Pull API resource listing what this endpoint published with ``values``."""
+        if self.pull is None:
+            return None
+        params = {f.name: str(values[f.name]) for f in self.fields if f"{{{f.name}}}" in self.pull}
+        return f"/pull/identities/{token}/" + self.pull.format(**params)
+
     def wire_body(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """The JSON body for resolved values (references already replaced by ids)."""
         node = {

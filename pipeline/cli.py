@@ -149,6 +149,8 @@ def apply(ctx: click.Context, yes: bool, replace: tuple[str, ...], parallelism: 
 
     applied = app.apply(loaded, confirm=confirm, on_event=on_event, parallelism=parallelism,
                         lock_timeout=lock_timeout, replace=frozenset(replace))
+    for settled in applied.settled:
+        click.echo(report.settled_line(settled))
     if applied.result is None:
         if applied.plan.pending:
             click.echo("Cancelled: nothing was published.")
@@ -216,6 +218,27 @@ def state_forget(ctx: click.Context, addresses: tuple[str, ...]) -> None:
     _announce(workspace.site)
     for address in app.forget(workspace, addresses):
         click.echo(f"forgot {address}")
+
+
+@state.command("resolve")
+@click.argument("address")
+@click.option("--published", "published_id", metavar="ID", help="It was published, with this id.")
+@click.option("--location", metavar="URL", help="With --published: the post's URL.")
+@click.option("--not-published", is_flag=True, help="It was not published: publish it again.")
+@click.pass_context
+def state_resolve(ctx: click.Context, address: str, published_id: str | None, location: str | None,
+                  not_published: bool) -> None:
+    """Settle ADDRESS, whose outcome is unknown, by your own word."""
+    from . import app
+
+    if bool(published_id) == not_published:
+        raise UserError("give exactly one of --published ID and --not-published")
+    workspace = app.open_workspace(_start(ctx))
+    _announce(workspace.site)
+    record = app.resolve(workspace, address, published_id=published_id, location=location)
+    click.echo(f"{address}: published {published_id}" if published_id
+               else f"{address}: not published; the next apply publishes it")
+    del record
 
 
 @state.command("unlock")

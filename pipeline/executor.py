@@ -19,7 +19,7 @@ from typing import Any, Callable, Literal, Mapping, Protocol
 from . import catalog
 from .catalog import Kind
 from .errors import ApiError, OutcomeUnknownError, PipelineError, TransportError
-from .models import Change, Plan, Record, State
+from .models import Change, Plan, State
 from .state import StateStore, apply_event
 
 
@@ -169,14 +169,12 @@ class Executor:
         base = {"address": address, "type": change.type, "identity": change.identity,
                 "digest": change.digest}
         attempted = self.clock().isoformat(timespec="seconds")
-        previous: Record | None = change.record if change.replace else None
-        self._record({**base, "op": "intent", "at": attempted})
+        self._record({**base, "op": "intent", "at": attempted, "sent": values})
         try:
             data = self.publisher.push(endpoint, self.tokens[change.identity], values)
         except (ApiError, TransportError) as exc:
             # OneAll said no, or the request never left: surely not published.
-            self._record({**base, "op": "failed", "at": attempted,
-                          "previous": previous.model_dump(mode="json") if previous else None})
+            self._record({**base, "op": "failed", "at": attempted})
             detail = f"{exc.code} {exc.info}" if isinstance(exc, ApiError) else str(exc)
             if isinstance(exc, ApiError) and exc.code == 401:
                 self._halt = "not sent: OneAll refused the API keys (401)"

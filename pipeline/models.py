@@ -195,6 +195,9 @@ class Config(BaseModel):
     vars: dict[str, Any] = Field(default_factory=dict)
     media_base_url: HttpUrlStr | None = None
     timeout: Annotated[float, Field(gt=0, le=300, description="Seconds to wait for OneAll.")] = 30.0
+    settle_after: Annotated[float, Field(ge=0, description=(
+        "Seconds after which an unknown outcome that reading back cannot find is taken as "
+        "not published, and sent again."))] = 120.0
 
 
 # ---------------------------------------------------------------- state
@@ -212,6 +215,10 @@ class Record(BaseModel):
     result: dict[str, str] = Field(default_factory=dict)
     published_at: datetime | None = None
     attempted_at: datetime | None = None
+    #: For ``unknown``: the request fields as sent (ids filled in), to read the post back.
+    sent: dict[str, Any] | None = None
+    #: For ``unknown`` after ``--replace``: the record it replaced, restored if it was not sent.
+    replaces: "Record | None" = None
 
 
 class State(BaseModel):

@@ -26,7 +26,8 @@ def plan(graph: Graph, state: State, now: datetime,
         reason: str | None = None
         replacing = False
         if record is not None and record.status == "unknown":
-            kind, reason = "unknown", "a request was sent but its outcome was never learned"
+            kind, reason = "unknown", ("a request was sent but its answer never came; apply reads "
+                                       "it back first, or settle it: pipeline state resolve")
         elif record is not None and record.digest == action.digest and address not in replace:
             kind = "noop"
         elif record is not None and address not in replace:

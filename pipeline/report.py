@@ -14,6 +14,7 @@ import click
 from . import catalog
 from .catalog import Kind
 from .executor import ApplyResult, Event
+from .settle import Settled
 from .models import CHANGE_KINDS, FORMAT_VERSION, Change, ChangeKind, Plan, State
 
 _SYMBOL: dict[ChangeKind, tuple[str, str]] = {
@@ -87,6 +88,14 @@ def event_line(event: Event) -> str | None:
     if event.outcome == "skipped":
         return click.style("skipped   ", fg="yellow") + f"{event.address}: {event.detail}"
     return None
+
+
+def settled_line(settled: Settled) -> str:
+    """What reading back an unknown outcome found."""
+    colour = {"published": "green", "absent": "yellow", "unknown": "magenta"}[settled.outcome]
+    word = {"published": "found     ", "absent": "not found ", "unknown": "still unknown "}[settled.outcome]
+    ids = ", ".join(f"{k}={v}" for k, v in sorted(settled.result.items()))
+    return click.style(word, fg=colour) + f"{settled.address}: {settled.detail}" + (f" ({ids})" if ids else "")
 
 
 def apply_summary(result: ApplyResult) -> str:

@@ -189,20 +189,20 @@ def apply_event(state: State, event: dict[str, Any]) -> None:
     """Fold one journal event into ``state``: the one place that defines their meaning."""
     op, address = event["op"], event["address"]
     if op == "intent":
+        previous = state.resources.get(address)
         state.resources[address] = Record(
             type=event["type"], identity=event["identity"], digest=event["digest"],
-            status="unknown", attempted_at=event["at"])
+            status="unknown", attempted_at=event["at"], sent=event.get("sent"),
+            replaces=previous if previous and previous.status == "published" else None)
     elif op == "published":
         state.resources[address] = Record(
             type=event["type"], identity=event["identity"], digest=event["digest"],
             status="published", result=event["result"], published_at=event["at"],
             attempted_at=event.get("attempted_at"))
-    elif op == "failed":
-        previous = event.get("previous")
-        if previous:
-            state.resources[address] = Record.model_validate(previous)
-        else:
-            state.resources.pop(address, None)
+    elif op == "failed":  # surely not published: as if the attempt never happened
+        current = state.resources.pop(address, None)
+        if current is not None and current.replaces is not None:
+            state.resources[address] = current.replaces
     elif op == "forget":
         state.resources.pop(address, None)
     else:

@@ -17,7 +17,7 @@ LAYER = {
     "source": 2, "validation": 2, "media": 2, "project": 2, "render": 2, "manifests": 2, "state": 2,
     "oneall.client": 2, "oneall.sandbox": 2, "oneall.__init__": 2, "site": 2,
     "graph": 3, "planner": 3,
-    "executor": 4,
+    "executor": 4, "settle": 4,
     "app": 5,
     "report": 6, "generate": 6, "cli": 6, "__main__": 6,
 }

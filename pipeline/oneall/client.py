@@ -25,6 +25,9 @@ from ..redact import redact, register
 
 #: Answers that mean "not processed, try later" [contract, oneall-push-api.md §2].
 RETRY_CODES = frozenset({429, 502, 503})
+#: Answers after which a POST may or may not have been carried out: a 500 can come
+#: after the post was made. Never retried; the outcome is recorded as unknown.
+UNKNOWN_CODES = frozenset({500, 504})
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,9 @@ class OneAllClient:
             if response.status_code in RETRY_CODES and attempt < self.retry.attempts:
                 if self._wait(attempt, response.headers.get("Retry-After"), started):
                     continue
+            if method == "POST" and response.status_code in UNKNOWN_CODES:
+                raise OutcomeUnknownError(
+                    f"OneAll answered {response.status_code} for {resource}: it may or may not have published")
             return _envelope(response, resource)
         raise AssertionError("unreachable")
 

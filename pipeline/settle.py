@@ -1,0 +1,111 @@
+"""Settling unknown outcomes by reading back through the Pull API.
+
+An ``unknown`` address sent a request whose answer never came. Resending it could
+post twice, so before anything else apply looks for the post itself: the Pull
+collection of its endpoint, entries from around the time it was sent, one whose
+fields are exactly what was sent. Found: it is recorded as published, with its ids.
+Surely absent (listed completely, not there, and long enough ago that OneAll cannot
+still be working on it): the attempt is dropped and the plan publishes it again.
+Anything else (no Pull listing for that type, a read that failed): it stays
+``unknown`` for the user to settle with ``pipeline state resolve``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any, Callable, Iterator, Literal, Mapping, Protocol
+
+from . import catalog
+from .errors import PipelineError
+from .models import Record, State
+
+#: Clocks differ: look this much before the request's time for its post.
+CLOCK_SLACK = timedelta(minutes=5)
+PAGE_SIZE = 100
+MAX_PAGES = 20  # 2,000 entries back at most: a settle must stay cheap
+
+
+class Reader(Protocol):
+    def pull(self, resource: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class Settled:
+    address: str
+    outcome: Literal["published", "absent", "unknown"]
+    detail: str
+    result: Mapping[str, str]
+
+
+def settle(state: State, reader: Reader, tokens: Mapping[str, str], now: datetime,
+           grace: timedelta, record: Callable[[dict[str, Any]], None]) -> list[Settled]:
+    """Try to settle every unknown address; ``record`` journals what was learned."""
+    claimed = {v for r in state.resources.values() if r.status == "published" for v in r.result.values()}
+    out: list[Settled] = []
+    for address, rec in sorted(state.resources.items()):
+        if rec.status != "unknown":
+            continue
+        settled = _settle_one(address, rec, reader, tokens, now, grace, claimed)
+        base = {"address": address, "type": rec.type, "identity": rec.identity, "digest": rec.digest}
+        if settled.outcome == "published":
+            claimed.update(settled.result.values())
+            record({**base, "op": "published", "result": dict(settled.result),
+                    "at": now.isoformat(timespec="seconds"),
+                    "attempted_at": rec.attempted_at.isoformat() if rec.attempted_at else None})
+        elif settled.outcome == "absent":
+            record({**base, "op": "failed", "at": now.isoformat(timespec="seconds")})
+        out.append(settled)
+    return out
+
+
+def _settle_one(address: str, rec: Record, reader: Reader, tokens: Mapping[str, str],
+                now: datetime, grace: timedelta, claimed: set[str]) -> Settled:
+    endpoint = catalog.BY_TYPE[rec.type]
+    token = tokens.get(rec.identity)
+    if token is None or rec.sent is None or rec.attempted_at is None:
+        return Settled(address, "unknown", "not enough is recorded to look it up", {})
+    resource = endpoint.pull_path(token, rec.sent)
+    if resource is None:
+        return Settled(address, "unknown", f"the Pull API does not list {rec.type}", {})
+    wanted = {k: v for k, v in endpoint.wire_body(rec.sent)["request"]["push"][endpoint.node].items()}
+    since = rec.attempted_at - CLOCK_SLACK
+    try:
+        for entry in _entries(reader, resource, since):
+            if all(entry.get(k) == v for k, v in wanted.items()):
+                result = {k: str(entry[k]) for k in endpoint.results if k in entry}
+                if result.get(endpoint.id_field) and result[endpoint.id_field] not in claimed:
+                    return Settled(address, "published", "found by reading back", result)
+    except _Incomplete as exc:
+        return Settled(address, "unknown", str(exc), {})
+    except PipelineError as exc:
+        return Settled(address, "unknown", f"reading back failed: {exc}", {})
+    if now - rec.attempted_at < grace:
+        return Settled(address, "unknown", "not found yet; OneAll may still be working on it", {})
+    return Settled(address, "absent", "surely not published: reading back found nothing", {})
+
+
+class _Incomplete(Exception):
+    pass
+
+
+def _entries(reader: Reader, resource: str, since: datetime) -> Iterator[dict[str, Any]]:
+    """Entries newest first, down to ``since``; raises if the listing cannot be complete."""
+    for page in range(1, MAX_PAGES + 1):
+        data = reader.pull(resource, {"page": page, "entries_per_page": PAGE_SIZE,
+                                      "order_direction": "desc"})
+        entries = data.get("entries") or []
+        for entry in entries:
+            try:
+                when = parsedate_to_datetime(str(entry.get("date")))
+            except (TypeError, ValueError):
+                when = None
+            if when is not None and when < since:
+                return
+            yield entry
+        pagination = data.get("pagination") or {}
+        if page >= int(pagination.get("total_pages") or 1) or len(entries) < PAGE_SIZE:
+            return
+    raise _Incomplete(f"more than {MAX_PAGES * PAGE_SIZE} entries since the request: "
+                      "too many to be sure")
