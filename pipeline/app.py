@@ -45,7 +45,7 @@ class Loaded(Workspace):
 
 def open_workspace(start: Path, env: Mapping[str, str] | None = None) -> Workspace:
     """Find and read ``pipeline.yaml`` and resolve the site; manifests are not read."""
-    project = load_project(find_root(start))
+    project = load_project(find_root(start), env)
     return Workspace(project, site_mod.resolve(project, env))
 
 

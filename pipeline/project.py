@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Mapping
 
 from pydantic import ValidationError
 
 from .errors import Diagnostic, Location, UserError
 from .models import Config
-from .source import Document, load
+from .redact import register
+from .source import Document, Loc, load
 from .validation import diagnostics_from
 
 CONFIG_FILE = "pipeline.yaml"
@@ -65,13 +69,45 @@ def find_root(start: Path) -> Path:
     ))
 
 
-def load_project(root: Path) -> Project:
-    """Read and validate ``pipeline.yaml``."""
+_ENV_REF = re.compile(r"\$\{(env|secret):([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _substitute(value: Any, loc: Loc, doc: Document, env: Mapping[str, str],
+                problems: list[Diagnostic]) -> Any:
+    """``${env:NAME}`` and ``${secret:NAME}`` in pipeline.yaml's strings, from the environment.
+
+    A ``secret`` value is registered for redaction: it is never shown, whatever prints it.
+    """
+    if isinstance(value, dict):
+        return {k: _substitute(v, loc + (k,), doc, env, problems) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, loc + (i,), doc, env, problems) for i, v in enumerate(value)]
+    if not isinstance(value, str) or "${" not in value:
+        return value
+
+    def replace(match: re.Match[str]) -> str:
+        kind, name = match.groups()
+        if name not in env:
+            problems.append(Diagnostic(f"environment variable {name} is not set", doc.locate(loc)))
+            return ""
+        if kind == "secret":
+            register(env[name])
+        return env[name]
+
+    return _ENV_REF.sub(replace, value)
+
+
+def load_project(root: Path, env: Mapping[str, str] | None = None) -> Project:
+    """Read and validate ``pipeline.yaml``, with ``${env:…}``/``${secret:…}`` filled in."""
     doc = load(root / CONFIG_FILE, CONFIG_FILE)
     if not isinstance(doc.data, dict):
         raise UserError(Diagnostic("pipeline.yaml must be a mapping", Location(CONFIG_FILE, 1, 1)))
+    problems: list[Diagnostic] = []
+    data = _substitute(doc.data, (), doc, os.environ if env is None else env, problems)
+    if problems:
+        raise UserError(problems)
     try:
-        config = Config.model_validate(doc.data)
+        config = Config.model_validate(data)
     except ValidationError as exc:
         raise UserError(diagnostics_from(exc, doc, (), what="pipeline.yaml")) from None
     return Project(root, config, doc)

@@ -7,14 +7,18 @@ most strings hold no template syntax at all, so those skip Jinja entirely.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 #: Rendered text larger than this is refused: a post is short, a runaway loop is not.
 MAX_OUTPUT_CHARS = 64 * 1024
+#: Seconds one string may take to render: a loop that never ends is an error, not a hang.
+MAX_RENDER_SECONDS = 2.0
+MAX_EXPONENT = 256
 
 _MARKERS = ("{{", "{%", "{#")
 
@@ -29,18 +33,60 @@ class RenderError(Exception):
         self.template = template
 
 
+class _Timeout(Exception):
+    pass
+
+
+class _BoundedEnvironment(ImmutableSandboxedEnvironment):
+    """The immutable sandbox, plus bounds on time and on arithmetic that builds huge values.
+
+    Jinja's sandbox stops templates from reaching Python internals, but not from
+    ``{{ 9 ** 9 ** 9 }}``, ``{{ 'x' * 10 ** 9 }}`` or nested loops that never end.
+    """
+
+    intercepted_binops = frozenset({"*", "**"})
+    deadline = float("inf")
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, (int, float)) and abs(right) > MAX_EXPONENT:
+            raise SecurityError(f"exponent {right} is too large")
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(times, int) \
+                        and len(seq) * times > MAX_OUTPUT_CHARS:
+                    raise SecurityError("repetition would exceed the output limit")
+        return super().call_binop(context, operator, left, right)
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+        __self.check_time()
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def check_time(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise _Timeout()
+
+
 class Renderer:
     """One sandboxed Jinja environment for a project's templates."""
 
     def __init__(self, templates_dir: Path | None) -> None:
         loader = jinja2.FileSystemLoader(str(templates_dir)) if templates_dir else None
-        self.env = ImmutableSandboxedEnvironment(
+        self.env = _BoundedEnvironment(
             loader=loader,
             undefined=jinja2.StrictUndefined,
             autoescape=False,
             keep_trailing_newline=False,
             auto_reload=False,
         )
+        env, safe_range = self.env, self.env.globals["range"]
+
+        def bounded_range(*args: int) -> Iterator[int]:
+            # Every step of a loop checks the clock, so nested loops cannot spin for ever.
+            for i in safe_range(*args):
+                env.check_time()
+                yield i
+
+        self.env.globals["range"] = bounded_range
         self._compiled: dict[str, jinja2.Template] = {}
 
     def render(self, source: str, context: Mapping[str, Any]) -> str:
@@ -48,10 +94,13 @@ class Renderer:
         if not any(marker in source for marker in _MARKERS):
             return source
         template = self._compiled.get(source)
+        self.env.deadline = time.monotonic() + MAX_RENDER_SECONDS
         try:
             if template is None:
                 template = self._compiled[source] = self.env.from_string(source)
-            return _bounded(template.generate(context))
+            return _bounded(template.generate(context), self.env)
+        except _Timeout:
+            raise RenderError(f"template took longer than {MAX_RENDER_SECONDS:g} s to render") from None
         except jinja2.TemplateSyntaxError as exc:
             # An error inside an included file names that file.
             included = exc.name if exc.name and exc.filename else None
@@ -79,10 +128,11 @@ class Renderer:
         return value
 
 
-def _bounded(chunks: Any) -> str:
+def _bounded(chunks: Any, env: _BoundedEnvironment) -> str:
     out: list[str] = []
     size = 0
     for chunk in chunks:
+        env.check_time()
         size += len(chunk)
         if size > MAX_OUTPUT_CHARS:
             raise RenderError(f"template output exceeds {MAX_OUTPUT_CHARS} characters")

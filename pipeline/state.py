@@ -30,6 +30,7 @@ from pydantic import ValidationError
 
 from .errors import Diagnostic, Location, PipelineError, UserError
 from .models import Record, State
+from .redact import redact
 
 
 def dumps(data: Any) -> str:
@@ -55,6 +56,16 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _now() -> str:
@@ -147,7 +158,9 @@ class StateStore:
         try:
             held = json.loads(self.lock_path.read_text())
             who = f"lock {held['id']} held by pid {held['pid']} on {held['host']} since {held['since']}"
-        except (OSError, ValueError, KeyError):
+            if held["host"] == socket.gethostname() and not _alive(int(held["pid"])):
+                who += f" (pid {held['pid']} is no longer running: the lock is stale)"
+        except (OSError, ValueError, KeyError, TypeError):
             who = "a lock whose holder cannot be read"
         return Diagnostic(f"the state is locked: {who}", Location(self.shown),
                           "wait for that run, or if it died: pipeline state unlock LOCK_ID")
@@ -170,7 +183,7 @@ class StateStore:
         if self._journal is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._journal = open(self.journal_path, "a", encoding="utf-8")
-        line = json.dumps(event, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        line = redact(json.dumps(event, sort_keys=True, ensure_ascii=False, separators=(",", ":")))
         self._journal.write(line + "\n")
         self._journal.flush()
         os.fsync(self._journal.fileno())
@@ -181,7 +194,7 @@ class StateStore:
             self._journal.close()
             self._journal = None
         state.serial += 1
-        atomic_write(self.path, dumps(state.model_dump(mode="json", exclude_none=True)))
+        atomic_write(self.path, redact(dumps(state.model_dump(mode="json", exclude_none=True))))
         self.journal_path.unlink(missing_ok=True)
 
 
