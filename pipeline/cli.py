@@ -31,17 +31,22 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except UserError as exc:
             for diagnostic in exc.diagnostics:
-                click.echo(click.style("error: ", fg="red") + redact(str(diagnostic)), err=True)
+                _echo(click.style("error: ", fg="red") + str(diagnostic), err=True)
             _fail(EXIT_ERROR)
         except PipelineError as exc:
-            click.echo(click.style("error: ", fg="red") + redact(str(exc)), err=True)
+            _echo(click.style("error: ", fg="red") + str(exc), err=True)
             _fail(EXIT_ERROR)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception:  # noqa: BLE001 - a bug: keep the traceback, show its file
             log = _crash_log(ctx)
-            click.echo(f"error: an unexpected error occurred; the traceback is in {log}", err=True)
+            _echo(f"error: an unexpected error occurred; the traceback is in {log}", err=True)
             _fail(EXIT_BUG)
+
+
+def _echo(message: str = "", *, err: bool = False, nl: bool = True) -> None:
+    """``click.echo`` with every registered secret masked: all output passes here."""
+    click.echo(redact(message), err=err, nl=nl)
 
 
 def _fail(code: int) -> NoReturn:
@@ -75,7 +80,7 @@ def _start(ctx: click.Context) -> Path:
 
 def _announce(site: Any) -> None:
     if site.is_sandbox:
-        click.echo(click.style("sandbox: ", fg="cyan", bold=True)
+        _echo(click.style("sandbox: ", fg="cyan", bold=True)
                    + "no OneAll site is configured, so this run uses the embedded sandbox; "
                      "nothing is published for real.", err=True)
 
@@ -88,7 +93,7 @@ def validate(ctx: click.Context) -> None:
 
     loaded = app.load(_start(ctx))
     _announce(loaded.site)
-    click.echo(f"OK: {len(loaded.graph.actions)} actions in "
+    _echo(f"OK: {len(loaded.graph.actions)} actions in "
                f"{len(loaded.project.manifest_paths())} manifests are valid.")
 
 
@@ -109,9 +114,9 @@ def plan(ctx: click.Context, detailed_exitcode: bool, replace: tuple[str, ...], 
     _announce(loaded.site)
     the_plan = app.plan(loaded, replace=frozenset(replace))
     if fmt == "json":
-        click.echo(report.plan_json(the_plan), nl=False)
+        _echo(report.plan_json(the_plan), nl=False)
     else:
-        click.echo(report.plan_text(the_plan, show_noop=show_unchanged), nl=False)
+        _echo(report.plan_text(the_plan, show_noop=show_unchanged), nl=False)
     if detailed_exitcode and (the_plan.pending or the_plan.count("unknown")):
         _fail(EXIT_PENDING)
 
@@ -137,7 +142,7 @@ def apply(ctx: click.Context, yes: bool, replace: tuple[str, ...], parallelism: 
     _announce(loaded.site)
 
     def confirm(the_plan: Any) -> bool:
-        click.echo(report.plan_text(the_plan), nl=False)
+        _echo(report.plan_text(the_plan), nl=False)
         if yes:
             return True
         return click.confirm("Publish these actions?", default=False)
@@ -145,19 +150,19 @@ def apply(ctx: click.Context, yes: bool, replace: tuple[str, ...], parallelism: 
     def on_event(event: Any) -> None:
         line = report.event_line(event)
         if line:
-            click.echo(line)
+            _echo(line)
 
     applied = app.apply(loaded, confirm=confirm, on_event=on_event, parallelism=parallelism,
                         lock_timeout=lock_timeout, replace=frozenset(replace))
     for settled in applied.settled:
-        click.echo(report.settled_line(settled))
+        _echo(report.settled_line(settled))
     if applied.result is None:
         if applied.plan.pending:
-            click.echo("Cancelled: nothing was published.")
+            _echo("Cancelled: nothing was published.")
         else:
-            click.echo(report.plan_text(applied.plan), nl=False)
+            _echo(report.plan_text(applied.plan), nl=False)
         return
-    click.echo(report.apply_summary(applied.result))
+    _echo(report.apply_summary(applied.result))
     if not applied.result.ok:
         _fail(EXIT_ERROR)
 
@@ -172,7 +177,7 @@ def show(ctx: click.Context, as_json: bool) -> None:
     workspace = app.open_workspace(_start(ctx))
     _announce(workspace.site)
     state = app.show(workspace)
-    click.echo(report.state_json(state) if as_json else report.state_text(state), nl=False)
+    _echo(report.state_json(state) if as_json else report.state_text(state), nl=False)
 
 
 @cli.command()
@@ -193,13 +198,13 @@ def schema(ctx: click.Context, out: Path | None, check: bool) -> None:
     if check:
         stale = generate.stale(out)
         for path in stale:
-            click.echo(f"stale: {path} (run `pipeline schema`)", err=True)
+            _echo(f"stale: {path} (run `pipeline schema`)", err=True)
         if stale:
             _fail(EXIT_ERROR)
-        click.echo("Generated files are up to date.")
+        _echo("Generated files are up to date.")
         return
     for path in generate.write(out):
-        click.echo(f"wrote {path}")
+        _echo(f"wrote {path}")
 
 
 @cli.group()
@@ -217,7 +222,7 @@ def state_forget(ctx: click.Context, addresses: tuple[str, ...]) -> None:
     workspace = app.open_workspace(_start(ctx))
     _announce(workspace.site)
     for address in app.forget(workspace, addresses):
-        click.echo(f"forgot {address}")
+        _echo(f"forgot {address}")
 
 
 @state.command("resolve")
@@ -236,7 +241,7 @@ def state_resolve(ctx: click.Context, address: str, published_id: str | None, lo
     workspace = app.open_workspace(_start(ctx))
     _announce(workspace.site)
     record = app.resolve(workspace, address, published_id=published_id, location=location)
-    click.echo(f"{address}: published {published_id}" if published_id
+    _echo(f"{address}: published {published_id}" if published_id
                else f"{address}: not published; the next apply publishes it")
     del record
 
@@ -249,7 +254,7 @@ def state_unlock(ctx: click.Context, lock_id: str) -> None:
     from . import app
 
     app.unlock(app.open_workspace(_start(ctx)), lock_id)
-    click.echo(f"unlocked {lock_id}")
+    _echo(f"unlocked {lock_id}")
 
 
 @cli.group()
@@ -291,9 +296,9 @@ def sandbox_serve(ctx: click.Context, host: str, port: int, db: Path | None, lat
         for name, identity in project.config.identities.items():
             box.add_identity(identity.token, identity.network, name)
     server = SandboxServer(box, host, port)
-    click.echo(f"OneAll sandbox on {server.url} ({len(box.identities)} identities, db {db})")
-    click.echo(f"  export ONEALL_API_BASE={server.url} ONEALL_PUBLIC_KEY={public}")
-    click.echo("  and ONEALL_PRIVATE_KEY as set in this shell (default: sandbox-private)")
+    _echo(f"OneAll sandbox on {server.url} ({len(box.identities)} identities, db {db})")
+    _echo(f"  export ONEALL_API_BASE={server.url} ONEALL_PUBLIC_KEY={public}")
+    _echo("  and ONEALL_PRIVATE_KEY as set in this shell (default: sandbox-private)")
     try:
         server.httpd.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:

@@ -178,6 +178,8 @@ class Executor:
             detail = f"{exc.code} {exc.info}" if isinstance(exc, ApiError) else str(exc)
             if isinstance(exc, ApiError) and exc.code == 401:
                 self._halt = "not sent: OneAll refused the API keys (401)"
+            elif isinstance(exc, TransportError):
+                self._halt = "not sent: OneAll could not be reached"
             with self._state_lock:
                 result.failed[address] = detail
             self.on_event(Event(address, "failed", detail))

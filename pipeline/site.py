@@ -10,17 +10,17 @@ sandbox run can never touch the real state.
 from __future__ import annotations
 
 import os
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Mapping
+from urllib.parse import urlsplit, urlunsplit
 
 from .errors import Diagnostic, Location, UserError
 from .models import SUBDOMAIN_PATTERN, check_http_url
 from .oneall.client import Credentials, OneAllClient
 from .project import Project
-
-import re
 
 ENV_VARS = ("ONEALL_SUBDOMAIN", "ONEALL_API_BASE", "ONEALL_PUBLIC_KEY", "ONEALL_PRIVATE_KEY")
 SANDBOX = "sandbox"
@@ -75,8 +75,18 @@ def resolve(project: Project, env: Mapping[str, str] | None = None) -> Site:
         raise UserError(problems)
     credentials = Credentials(given["ONEALL_PUBLIC_KEY"], given["ONEALL_PRIVATE_KEY"])
     base_url = base or f"https://{subdomain}.api.oneall.com"
-    return Site(subdomain or base_url.rstrip("/"), base_url, credentials,
+    return Site(subdomain or _without_userinfo(base_url), base_url, credentials,
                 project.root / STATE_FILE, timeout)
+
+
+def _without_userinfo(url: str) -> str:
+    """The site's name from its URL: no credentials (they go in the state file)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
 
 
 @contextmanager
