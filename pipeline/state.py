@@ -15,6 +15,7 @@ sent again by itself. Recording costs one append, whatever the size of the state
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import socket
@@ -56,16 +57,6 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _now() -> str:
@@ -135,38 +126,51 @@ class StateStore:
 
     @contextmanager
     def locked(self, timeout: float = 0.0) -> Iterator[LockInfo]:
-        """Hold the state's lock; fail at once (or after ``timeout``) naming its holder."""
+        """Hold the state's lock; fail at once (or after ``timeout``) naming its holder.
+
+        The lock is a file that names its holder, held with ``flock``: the kernel drops a
+        killed process's hold, so a crash never leaves the state locked for ever.
+        """
         info = LockInfo(str(uuid.uuid4()), os.getpid(), socket.gethostname(), _now())
         self.lock_path.parent.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + timeout
         while True:
+            fd = os.open(self.lock_path, os.O_CREAT | os.O_RDWR, 0o644)
             try:
-                fd = os.open(self.lock_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-                break
-            except FileExistsError:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
                 if time.monotonic() >= deadline:
                     raise LockedError(self._held_message()) from None
                 time.sleep(0.1)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(dumps(info.__dict__))
+                continue
+            # The holder before us may have removed the file between our open and flock.
+            try:
+                if os.fstat(fd).st_ino == os.stat(self.lock_path).st_ino:
+                    break
+            except FileNotFoundError:
+                pass
+            os.close(fd)
+        os.ftruncate(fd, 0)
+        os.write(fd, dumps(info.__dict__).encode())
         try:
             yield info
         finally:
             self.lock_path.unlink(missing_ok=True)
+            os.close(fd)
 
     def _held_message(self) -> Diagnostic:
         try:
             held = json.loads(self.lock_path.read_text())
             who = f"lock {held['id']} held by pid {held['pid']} on {held['host']} since {held['since']}"
-            if held["host"] == socket.gethostname() and not _alive(int(held["pid"])):
-                who += f" (pid {held['pid']} is no longer running: the lock is stale)"
         except (OSError, ValueError, KeyError, TypeError):
             who = "a lock whose holder cannot be read"
         return Diagnostic(f"the state is locked: {who}", Location(self.shown),
-                          "wait for that run, or if it died: pipeline state unlock LOCK_ID")
+                          "wait for that run (--lock-timeout SECONDS), or stop it; a lock "
+                          "left by a dead run is broken with pipeline state unlock LOCK_ID")
 
     def break_lock(self, lock_id: str) -> None:
-        """Remove a lock left by a dead process, if ``lock_id`` names it."""
+        """Remove the lock file named ``lock_id``, unless a live process holds it."""
         try:
             held = json.loads(self.lock_path.read_text())
         except FileNotFoundError:
@@ -176,6 +180,15 @@ class StateStore:
         if held.get("id") != lock_id:
             raise UserError(Diagnostic(f"the lock's id is {held.get('id')!r}, not {lock_id!r}",
                                        Location(str(self.lock_path))))
+        fd = os.open(self.lock_path, os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UserError(Diagnostic(
+                f"lock {lock_id} is held by a running process (pid {held.get('pid')}): "
+                "stop that run first", Location(self.shown))) from None
+        finally:
+            os.close(fd)
         self.lock_path.unlink()
 
     def record(self, event: dict[str, Any]) -> None:

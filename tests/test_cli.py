@@ -9,6 +9,7 @@ from conftest import PRIVATE_KEY, TOKENS, Project, post_bodies
 from pipeline.catalog import BY_TYPE
 from pipeline.oneall.client import Credentials, OneAllClient
 from pipeline.oneall.sandbox import SandboxServer
+from pipeline.state import StateStore
 
 LAUNCH = """
     actions:
@@ -166,18 +167,31 @@ def test_a_real_site_never_falls_back_to_the_sandbox(project: Project) -> None:
     assert "sandbox" not in result.stderr.split("hint")[0]
 
 
-def test_locked_state_names_its_holder(project: Project, sandbox: SandboxServer,
-                                       site_env: dict[str, str]) -> None:
+def test_a_running_apply_holds_the_lock_and_a_second_fails_naming_it(
+        project: Project, sandbox: SandboxServer, site_env: dict[str, str]) -> None:
+    project.manifest("posts/launch", LAUNCH)
+    store = StateStore(project.root / "state/state.json", sandbox.url)
+    with store.locked() as held:
+        result = project.run("apply", "--yes", env=site_env)
+        assert result.exit_code == 1
+        assert f"lock {held.id} held by pid {held.pid} on {held.host} since {held.since}" in result.stderr
+        refused = project.run("state", "unlock", held.id, env=site_env)
+        assert refused.exit_code == 1 and "held by a running process" in refused.stderr
+    assert sandbox.sandbox.received == []
+    assert project.run("apply", "--yes", env=site_env).exit_code == 0
+
+
+def test_a_lock_file_left_by_a_dead_run_does_not_block_and_can_be_removed(
+        project: Project, sandbox: SandboxServer, site_env: dict[str, str]) -> None:
     project.manifest("posts/launch", LAUNCH)
     lock = project.root / "state" / "state.json.lock"
     lock.parent.mkdir(parents=True)
     lock.write_text(json.dumps({"id": "L-123", "pid": 4242, "host": "ci-runner", "since": "2026-11-26T10:00:00+00:00"}))
-    result = project.run("apply", "--yes", env=site_env)
-    assert result.exit_code == 1
-    assert "lock L-123 held by pid 4242 on ci-runner since 2026-11-26T10:00:00+00:00" in result.stderr
-    assert sandbox.sandbox.received == []
     assert project.run("state", "unlock", "L-123", env=site_env).exit_code == 0
-    assert project.run("apply", "--yes", env=site_env).exit_code == 0
+    assert not lock.exists()
+    lock.write_text(json.dumps({"id": "L-456", "pid": 4242, "host": "ci-runner", "since": "2026-11-26T10:00:00+00:00"}))
+    assert project.run("apply", "--yes", env=site_env).exit_code == 0  # nobody holds it: taken over
+    assert not lock.exists()
 
 
 def test_show_lists_ids_urls_and_times(project: Project, sandbox: SandboxServer,
