@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -75,41 +76,63 @@ class Applied:
     plan: Plan
     result: ApplyResult | None  # None: the user declined, or there was nothing to do
     settled: list[Settled]
+    moved: list[tuple[str, str]]
 
 
 def apply(loaded: Loaded, *, confirm: Callable[[Plan], bool],
           on_event: Callable[[Event], None] = lambda e: None, parallelism: int = 8,
           lock_timeout: float = 0.0, now: datetime | None = None,
           replace: frozenset[str] = frozenset()) -> Applied:
-    """Under the state's lock: settle unknown outcomes, plan, ask ``confirm``, publish,
-    and write the state back."""
+    """Under the state's lock: settle unknown outcomes, plan, ask ``confirm``, record
+    moved posts, publish, and write the state back."""
     store = loaded.store()
     clock = now or now_utc()
     tokens = {name: ident.token for name, ident in loaded.project.config.identities.items()}
     grace = timedelta(seconds=loaded.project.config.settle_after)
     with store.locked(timeout=lock_timeout):
-        state = store.load()
-        dirty = store.journal_path.exists()  # a crashed run's events, replayed: compact them
+        state = store.load_for_update()
         the_plan = make_plan(loaded, state, clock, replace)
         unknown = any(r.status == "unknown" for r in state.resources.values())
         settled: list[Settled] = []
+        moved: list[tuple[str, str]] = []
         result: ApplyResult | None = None
+        dirty = False
         try:
-            if unknown or the_plan.pending:
-                with site_mod.publisher(loaded.site, loaded.project) as client:
-                    if unknown:
-                        settled = settle(state, client, tokens, clock, grace,
-                                         lambda event: _journal(store, state, event))
-                        dirty = dirty or bool(settled)
-                        the_plan = make_plan(loaded, state, clock, replace)
-                    if the_plan.pending and confirm(the_plan):
-                        dirty = True
+            needs_api = unknown or the_plan.pending
+            with site_mod.publisher(loaded.site, loaded.project) if needs_api else nullcontext() as client:
+                if unknown:
+                    settled = settle(state, client, tokens, clock, grace,
+                                     lambda event: _journal(store, state, event))
+                    dirty = bool(settled)
+                    the_plan = make_plan(loaded, state, clock, replace)
+                if (the_plan.pending or the_plan.moves) and confirm(the_plan):
+                    dirty = True
+                    for change in the_plan.moves:
+                        assert change.moved_from is not None
+                        _journal(store, state, {"op": "move", "address": change.moved_from,
+                                                "to": change.address})
+                        moved.append((change.moved_from, change.address))
+                    if the_plan.pending:
+                        assert client is not None
                         result = Executor(the_plan, state, store, client, tokens,
                                           parallelism=parallelism, on_event=on_event).run()
         finally:
             if dirty:
                 store.save(state)
-    return Applied(the_plan, result, settled)
+    return Applied(the_plan, result, settled, moved)
+
+
+def move(workspace: Workspace, source: str, target: str) -> None:
+    """Record the post of ``source`` under ``target`` (``state mv``): nothing is sent."""
+    store = workspace.store()
+    with store.locked():
+        state = store.load_for_update()
+        if source not in state.resources:
+            raise UserError(Diagnostic(f"{source}: not in the state"))
+        if target in state.resources:
+            raise UserError(Diagnostic(f"{target}: already in the state"))
+        _journal(store, state, {"op": "move", "address": source, "to": target})
+        store.save(state)
 
 
 def _journal(store: StateStore, state: State, event: dict[str, object]) -> None:
@@ -126,7 +149,7 @@ def forget(workspace: Workspace, addresses: tuple[str, ...]) -> list[str]:
     """Drop addresses from the state (the posts stay online). Returns what was dropped."""
     store = workspace.store()
     with store.locked():
-        state = store.load()
+        state = store.load_for_update()
         missing = [a for a in addresses if a not in state.resources]
         if missing:
             raise UserError([Diagnostic(f"{a}: not in the state") for a in missing])
@@ -141,12 +164,18 @@ def resolve(workspace: Workspace, address: str, *, published_id: str | None,
     """Settle an ``unknown`` address by the user's word: published with this id, or not."""
     store = workspace.store()
     with store.locked():
-        state = store.load()
+        state = store.load_for_update()
         record = state.resources.get(address)
-        if record is None or record.status != "unknown":
+        endpoint = catalog.BY_TYPE[record.type] if record else None
+        # Unknown outcomes, and published actions whose answer held no id (an upload
+        # that OneAll finishes later), are what a person may settle.
+        open_ = record is not None and endpoint is not None and (
+            record.status == "unknown" or endpoint.id_field not in record.result)
+        if not open_ or record is None or endpoint is None:
             what = "not in the state" if record is None else f"{record.status}, not unknown"
             raise UserError(Diagnostic(f"{address}: {what}", hint="only an unknown outcome can be resolved"))
-        endpoint = catalog.BY_TYPE[record.type]
+        if record.status == "published" and published_id is None:
+            raise UserError(Diagnostic(f"{address}: it was published; give its id with --published ID"))
         base = {"address": address, "type": record.type, "identity": record.identity,
                 "digest": record.digest, "at": now_utc().isoformat(timespec="seconds")}
         if published_id is None:

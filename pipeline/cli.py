@@ -117,7 +117,7 @@ def plan(ctx: click.Context, detailed_exitcode: bool, replace: tuple[str, ...], 
         _echo(report.plan_json(the_plan), nl=False)
     else:
         _echo(report.plan_text(the_plan, show_noop=show_unchanged), nl=False)
-    if detailed_exitcode and (the_plan.pending or the_plan.count("unknown")):
+    if detailed_exitcode and (the_plan.pending or the_plan.count("unknown") or the_plan.moves):
         _fail(EXIT_PENDING)
 
 
@@ -156,10 +156,12 @@ def apply(ctx: click.Context, yes: bool, replace: tuple[str, ...], parallelism: 
                         lock_timeout=lock_timeout, replace=frozenset(replace))
     for settled in applied.settled:
         _echo(report.settled_line(settled))
+    for source, target in applied.moved:
+        _echo(f"moved     {source} -> {target} (nothing sent)")
     if applied.result is None:
-        if applied.plan.pending:
+        if applied.plan.pending and not applied.moved:
             _echo("Cancelled: nothing was published.")
-        else:
+        elif not applied.moved:
             _echo(report.plan_text(applied.plan), nl=False)
         return
     _echo(report.apply_summary(applied.result))
@@ -244,6 +246,20 @@ def state_resolve(ctx: click.Context, address: str, published_id: str | None, lo
     _echo(f"{address}: published {published_id}" if published_id
                else f"{address}: not published; the next apply publishes it")
     del record
+
+
+@state.command("mv")
+@click.argument("source")
+@click.argument("target")
+@click.pass_context
+def state_mv(ctx: click.Context, source: str, target: str) -> None:
+    """Record the post of SOURCE under the address TARGET; nothing is sent."""
+    from . import app
+
+    workspace = app.open_workspace(_start(ctx))
+    _announce(workspace.site)
+    app.move(workspace, source, target)
+    _echo(f"moved {source} -> {target}")
 
 
 @state.command("unlock")

@@ -10,6 +10,7 @@ prints: it reports through ``on_event``.
 from __future__ import annotations
 
 import heapq
+import json
 import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from . import catalog
 from .catalog import Kind
 from .errors import ApiError, OutcomeUnknownError, PipelineError, TransportError
 from .models import Change, Plan, State
+from .redact import redact
 from .state import StateStore, apply_event
 
 
@@ -94,7 +96,7 @@ class Executor:
             while ready or running:
                 while ready and len(running) < self.parallelism:
                     address = heapq.heappop(ready)
-                    why = self._halt or self._unresolvable(todo[address], todo)
+                    why = self._halt or self._unresolvable(todo[address])
                     if why:
                         self._skip(address, why, users, result)
                     else:
@@ -125,11 +127,11 @@ class Executor:
         for user in users[address]:
             self._skip(user, f"references {address}, which was not published", users, result)
 
-    def _unresolvable(self, change: Change, todo: Mapping[str, Change]) -> str | None:
-        """Why a reference to an address outside this run cannot be filled, if it cannot."""
+    def _unresolvable(self, change: Change) -> str | None:
+        """Why a reference cannot be filled, if it cannot (called once its deps are done)."""
         for dep in change.depends_on:
-            if dep not in todo and self._id_of(dep) is None:
-                return f"references {dep}, which has no published id"
+            if self._id_of(dep) is None:
+                return f"references {dep}, which has no published id (pipeline state resolve can set it)"
         return None
 
     def _id_of(self, address: str) -> str | None:
@@ -169,7 +171,14 @@ class Executor:
         base = {"address": address, "type": change.type, "identity": change.identity,
                 "digest": change.digest}
         attempted = self.clock().isoformat(timespec="seconds")
-        self._record({**base, "op": "intent", "at": attempted, "sent": values})
+        intent: dict[str, Any] = {**base, "op": "intent", "at": attempted}
+        # What was sent lets apply read the post back if the answer is lost; a value
+        # holding a secret is not written down (and that post is settled by hand).
+        if redact(json.dumps(values)) == json.dumps(values):
+            intent["sent"] = values
+        if change.replace and change.record is not None:
+            intent["replaces"] = change.record.model_dump(mode="json", exclude_none=True)
+        self._record(intent)
         try:
             data = self.publisher.push(endpoint, self.tokens[change.identity], values)
         except (ApiError, TransportError) as exc:
@@ -184,10 +193,14 @@ class Executor:
                 result.failed[address] = detail
             self.on_event(Event(address, "failed", detail))
             return "failed"
-        except OutcomeUnknownError as exc:
+        except Exception as exc:  # noqa: BLE001 - OutcomeUnknownError, or anything unforeseen
+            # Once the intent is written, an error we cannot classify may have come after
+            # the request left: the only safe reading is "unknown", and the run goes on.
+            detail = str(exc) if isinstance(exc, OutcomeUnknownError) else \
+                f"unexpected {type(exc).__name__}: {redact(str(exc))}"
             with self._state_lock:
-                result.unknown[address] = str(exc)
-            self.on_event(Event(address, "unknown", str(exc)))
+                result.unknown[address] = detail
+            self.on_event(Event(address, "unknown", detail))
             return "unknown"
         ids = {k: str(v) for k, v in data.items() if k not in catalog.RESULT_ENVELOPE_FIELDS}
         self._record({**base, "op": "published", "result": ids,

@@ -60,11 +60,26 @@ class DesiredAction:
         return catalog.BY_TYPE[self.type]
 
 
-def request_digest(type_name: str, token: str, request: dict[str, Any]) -> str:
-    """A stable digest of what would be sent: changes when the post would differ."""
+def request_digest(type_name: str, token: str, request: dict[str, Any], prefix: str = "") -> str:
+    """A stable digest of what would be sent: changes when the post would differ.
+
+    A reference within the same manifest counts as ``./name``, so moving or renaming a
+    manifest file leaves its actions' digests as they were (and the planner can tell a
+    moved post from a new one).
+    """
+    if prefix:
+        request = {k: _relative(v, prefix + "/") for k, v in request.items()}
     canonical = json.dumps([type_name, token, request], sort_keys=True,
                            separators=(",", ":"), ensure_ascii=False)
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _relative(value: Any, prefix: str) -> Any:
+    if isinstance(value, list):
+        return [_relative(v, prefix) for v in value]
+    if isinstance(value, dict) and isinstance(value.get("ref"), str) and value["ref"].startswith(prefix):
+        return {"ref": "./" + value["ref"][len(prefix):]}
+    return value
 
 
 def address_prefix(project: Project, doc_path: str) -> str:
@@ -208,7 +223,7 @@ def _compile_action(doc: Document, prefix: str, name: str, raw: Any, default_pub
         address=address, type=endpoint.type, identity=model.identity,  # type: ignore[attr-defined]
         token=identity.token, request=request, refs=tuple(refs),
         publish_at=model.publish_at,  # type: ignore[attr-defined]
-        location=where, digest=request_digest(endpoint.type, identity.token, request),
+        location=where, digest=request_digest(endpoint.type, identity.token, request, prefix),
     ), []
 
 

@@ -255,6 +255,8 @@ class Change(BaseModel):
     publish_at: datetime | None = None
     #: ``create`` of an address that is already published: the user asked for it anew.
     replace: bool = False
+    #: ``noop`` of a post recorded under another address (its manifest moved).
+    moved_from: str | None = None
     record: Record | None = None
     source: str | None = None
 
@@ -275,3 +277,8 @@ class Plan(BaseModel):
     def pending(self) -> bool:
         """Whether apply has anything to send now."""
         return any(c.kind == "create" for c in self.changes)
+
+    @property
+    def moves(self) -> tuple[Change, ...]:
+        """Posts whose address changed: apply records them under the new one."""
+        return tuple(c for c in self.changes if c.moved_from)

@@ -18,6 +18,14 @@ def plan(graph: Graph, state: State, now: datetime,
     """What apply would do for each address, in dependency order, orphans last."""
     changes: list[Change] = []
     kinds: dict[str, ChangeKind] = {}
+    # Published posts whose address is in no manifest, by what they are: a desired
+    # action that is exactly one of them is that post, moved, and is never sent again.
+    gone: dict[tuple[str, str, str], list[str]] = {}
+    for address in sorted(set(state.resources) - set(graph.actions)):
+        rec = state.resources[address]
+        if rec.status == "published":
+            gone.setdefault((rec.type, rec.identity, rec.digest), []).append(address)
+    moved: set[str] = set()
     for address in graph.order:
         action = graph.actions[address]
         record = state.resources.get(address)
@@ -25,7 +33,14 @@ def plan(graph: Graph, state: State, now: datetime,
         kind: ChangeKind
         reason: str | None = None
         replacing = False
-        if record is not None and record.status == "unknown":
+        moved_from = None
+        candidates = gone.get((action.type, action.identity, action.digest)) if record is None else None
+        if candidates and address not in replace:
+            moved_from = candidates.pop(0)
+            moved.add(moved_from)
+            record = state.resources[moved_from]
+            kind, reason = "noop", f"moved from {moved_from}: the same post; apply records it under its new address"
+        elif record is not None and record.status == "unknown":
             kind, reason = "unknown", ("a request was sent but its answer never came; apply reads "
                                        "it back first, or settle it: pipeline state resolve")
         elif record is not None and record.digest == action.digest and address not in replace:
@@ -49,9 +64,9 @@ def plan(graph: Graph, state: State, now: datetime,
             kind=kind, address=address, type=action.type, identity=action.identity,
             request=action.request, depends_on=deps, digest=action.digest, reason=reason,
             publish_at=action.publish_at, replace=replacing, record=record,
-            source=str(action.location),
+            source=str(action.location), moved_from=moved_from,
         ))
-    for address in sorted(set(state.resources) - set(graph.actions)):
+    for address in sorted(set(state.resources) - set(graph.actions) - moved):
         record = state.resources[address]
         changes.append(Change(
             kind="orphan", address=address, type=record.type, identity=record.identity,

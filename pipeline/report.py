@@ -36,7 +36,7 @@ def plan_text(plan: Plan, *, show_noop: bool = False) -> str:
     """The plan for a person: a summary, then each change that is not a no-op."""
     lines = [summary(plan), ""]
     for change in plan.changes:
-        if change.kind == "noop" and not show_noop:
+        if change.kind == "noop" and not show_noop and not change.moved_from:
             continue
         symbol, colour = _SYMBOL[change.kind]
         head = f"{symbol} {change.address}  ({change.type} as {change.identity})"
@@ -48,6 +48,8 @@ def plan_text(plan: Plan, *, show_noop: bool = False) -> str:
         elif change.record is not None and change.record.result:
             ids = ", ".join(f"{k}={v}" for k, v in sorted(change.record.result.items()))
             lines.append(f"    published: {ids}")
+    if plan.moves:
+        lines.append(f"{len(plan.moves)} moved: apply records them under their new addresses.")
     if not plan.pending:
         lines.append("Nothing to publish now.")
     return "\n".join(lines).rstrip() + "\n"

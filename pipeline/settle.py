@@ -42,7 +42,10 @@ class Settled:
 def settle(state: State, reader: Reader, tokens: Mapping[str, str], now: datetime,
            grace: timedelta, record: Callable[[dict[str, Any]], None]) -> list[Settled]:
     """Try to settle every unknown address; ``record`` journals what was learned."""
-    claimed = {v for r in state.resources.values() if r.status == "published" for v in r.result.values()}
+    # A post already recorded under another address is not this one. Ids are compared
+    # within one type: a playlist item's video_id is also the upload's own id.
+    claimed = {(r.type, r.result.get(catalog.BY_TYPE[r.type].id_field))
+               for r in state.resources.values() if r.status == "published"}
     out: list[Settled] = []
     for address, rec in sorted(state.resources.items()):
         if rec.status != "unknown":
@@ -50,7 +53,7 @@ def settle(state: State, reader: Reader, tokens: Mapping[str, str], now: datetim
         settled = _settle_one(address, rec, reader, tokens, now, grace, claimed)
         base = {"address": address, "type": rec.type, "identity": rec.identity, "digest": rec.digest}
         if settled.outcome == "published":
-            claimed.update(settled.result.values())
+            claimed.add((rec.type, settled.result.get(catalog.BY_TYPE[rec.type].id_field)))
             record({**base, "op": "published", "result": dict(settled.result),
                     "at": now.isoformat(timespec="seconds"),
                     "attempted_at": rec.attempted_at.isoformat() if rec.attempted_at else None})
@@ -61,7 +64,7 @@ def settle(state: State, reader: Reader, tokens: Mapping[str, str], now: datetim
 
 
 def _settle_one(address: str, rec: Record, reader: Reader, tokens: Mapping[str, str],
-                now: datetime, grace: timedelta, claimed: set[str]) -> Settled:
+                now: datetime, grace: timedelta, claimed: set[tuple[str, str | None]]) -> Settled:
     endpoint = catalog.BY_TYPE[rec.type]
     token = tokens.get(rec.identity)
     if token is None or rec.sent is None or rec.attempted_at is None:
@@ -75,7 +78,7 @@ def _settle_one(address: str, rec: Record, reader: Reader, tokens: Mapping[str, 
         for entry in _entries(reader, resource, since):
             if all(entry.get(k) == v for k, v in wanted.items()):
                 result = {k: str(entry[k]) for k in endpoint.results if k in entry}
-                if result.get(endpoint.id_field) and result[endpoint.id_field] not in claimed:
+                if result.get(endpoint.id_field) and (rec.type, result[endpoint.id_field]) not in claimed:
                     return Settled(address, "published", "found by reading back", result)
     except _Incomplete as exc:
         return Settled(address, "unknown", str(exc), {})
@@ -91,12 +94,15 @@ class _Incomplete(Exception):
 
 
 def _entries(reader: Reader, resource: str, since: datetime) -> Iterator[dict[str, Any]]:
-    """Entries newest first, down to ``since``; raises if the listing cannot be complete."""
+    """Entries newest first, down to ``since``.
+
+    Raises ``_Incomplete`` unless the listing provably holds everything since then: an
+    entry older than ``since`` was reached, or the pagination says this was the last page.
+    """
     for page in range(1, MAX_PAGES + 1):
         data = reader.pull(resource, {"page": page, "entries_per_page": PAGE_SIZE,
                                       "order_direction": "desc"})
-        entries = data.get("entries") or []
-        for entry in entries:
+        for entry in data.get("entries") or []:
             try:
                 when = parsedate_to_datetime(str(entry.get("date")))
             except (TypeError, ValueError):
@@ -104,8 +110,14 @@ def _entries(reader: Reader, resource: str, since: datetime) -> Iterator[dict[st
             if when is not None and when < since:
                 return
             yield entry
-        pagination = data.get("pagination") or {}
-        if page >= int(pagination.get("total_pages") or 1) or len(entries) < PAGE_SIZE:
+        pagination = data.get("pagination")
+        try:
+            last = isinstance(pagination, dict) and page >= int(pagination["total_pages"])
+        except (KeyError, TypeError, ValueError):
+            last = False
+        if last:
             return
+        if not data.get("entries") or not isinstance(pagination, dict):
+            raise _Incomplete("the Pull API's answer does not show that the listing is complete")
     raise _Incomplete(f"more than {MAX_PAGES * PAGE_SIZE} entries since the request: "
                       "too many to be sure")

@@ -31,7 +31,6 @@ from pydantic import ValidationError
 
 from .errors import Diagnostic, Location, PipelineError, UserError
 from .models import Record, State
-from .redact import redact
 
 
 def dumps(data: Any) -> str:
@@ -106,6 +105,14 @@ class StateStore:
             state = State(lineage=str(uuid.uuid4()), site=self.site)
         if self.journal_path.exists():
             self._replay(state)
+        return state
+
+    def load_for_update(self) -> State:
+        """``load``, for a holder of the lock: a crashed run's journal is compacted at once,
+        so that new events never follow a line the crash cut short."""
+        state = self.load()
+        if self.journal_path.exists():
+            self.save(state)
         return state
 
     def _replay(self, state: State) -> None:
@@ -196,7 +203,7 @@ class StateStore:
         if self._journal is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._journal = open(self.journal_path, "a", encoding="utf-8")
-        line = redact(json.dumps(event, sort_keys=True, ensure_ascii=False, separators=(",", ":")))
+        line = json.dumps(event, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         self._journal.write(line + "\n")
         self._journal.flush()
         os.fsync(self._journal.fileno())
@@ -207,7 +214,7 @@ class StateStore:
             self._journal.close()
             self._journal = None
         state.serial += 1
-        atomic_write(self.path, redact(dumps(state.model_dump(mode="json", exclude_none=True))))
+        atomic_write(self.path, dumps(state.model_dump(mode="json", exclude_none=True)))
         self.journal_path.unlink(missing_ok=True)
 
 
@@ -215,11 +222,12 @@ def apply_event(state: State, event: dict[str, Any]) -> None:
     """Fold one journal event into ``state``: the one place that defines their meaning."""
     op, address = event["op"], event["address"]
     if op == "intent":
-        previous = state.resources.get(address)
+        # Everything comes from the event itself, so replaying a journal twice (a crash
+        # between writing the snapshot and removing the journal) changes nothing.
         state.resources[address] = Record(
             type=event["type"], identity=event["identity"], digest=event["digest"],
             status="unknown", attempted_at=event["at"], sent=event.get("sent"),
-            replaces=previous if previous and previous.status == "published" else None)
+            replaces=event.get("replaces"))
     elif op == "published":
         state.resources[address] = Record(
             type=event["type"], identity=event["identity"], digest=event["digest"],
@@ -231,5 +239,9 @@ def apply_event(state: State, event: dict[str, Any]) -> None:
             state.resources[address] = current.replaces
     elif op == "forget":
         state.resources.pop(address, None)
+    elif op == "move":  # the manifest moved: the same post, under its new address
+        record = state.resources.pop(address, None)
+        if record is not None:
+            state.resources[event["to"]] = record
     else:
         raise PipelineError(f"unknown journal event {op!r}")

@@ -211,3 +211,38 @@ def test_no_pipeline_yaml_is_a_clear_error(tmp_path: Path) -> None:
     result = project.run("plan")
     assert result.exit_code == 1
     assert "no pipeline.yaml in" in result.stderr
+
+
+def test_moving_a_manifest_never_posts_again(project: Project, sandbox: SandboxServer,
+                                             site_env: dict[str, str]) -> None:
+    old = project.manifest("posts/launch", LAUNCH)
+    assert project.run("apply", "--yes", env=site_env).exit_code == 0
+    before = state_of(project)["resources"]
+    new = project.root / "content/2026/12/launch.yaml"
+    new.parent.mkdir(parents=True)
+    old.rename(new)
+    planned = project.run("plan", "--detailed-exitcode", env=site_env)
+    assert planned.exit_code == 2
+    assert "moved from posts/launch/tweet" in planned.output and "to create" not in planned.output
+    sent = len(post_bodies(sandbox))
+    applied = project.run("apply", "--yes", env=site_env)
+    assert applied.exit_code == 0, applied.output
+    assert "moved     posts/launch/hero -> 2026/12/launch/hero (nothing sent)" in applied.output
+    assert len(post_bodies(sandbox)) == sent
+    after = state_of(project)["resources"]
+    assert after["2026/12/launch/tweet"] == before["posts/launch/tweet"]
+    assert project.run("plan", "--detailed-exitcode", env=site_env).exit_code == 0
+
+
+def test_state_mv_records_a_post_under_a_new_address(project: Project, sandbox: SandboxServer,
+                                                     site_env: dict[str, str]) -> None:
+    path = project.manifest("posts/launch", LAUNCH)
+    assert project.run("apply", "--yes", env=site_env).exit_code == 0
+    # Renamed and reworded: no longer recognisably the same post, so it would be new...
+    path.write_text(path.read_text().replace("tweet:", "announcement:").replace("is out!", "has landed!"))
+    assert "1 to create" in project.run("plan", env=site_env).output
+    # ...unless the author says it is the same one.
+    result = project.run("state", "mv", "posts/launch/tweet", "posts/launch/announcement", env=site_env)
+    assert result.exit_code == 0, result.output
+    planned = project.run("plan", "--detailed-exitcode", env=site_env)
+    assert planned.exit_code == 0 and "~ posts/launch/announcement" in planned.output

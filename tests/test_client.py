@@ -118,3 +118,65 @@ def test_pull_lists_tweets_newest_first(sandbox: SandboxServer) -> None:
 
 def test_credentials_repr_hides_the_private_key() -> None:
     assert PRIVATE_KEY not in repr(Credentials(PUBLIC_KEY, PRIVATE_KEY))
+
+
+class _Canned:
+    """A loopback server answering every request with one canned response (a gateway's,
+    or a broken one), to see how the client reads what OneAll never sends."""
+
+    def __init__(self, status: int, body: bytes, content_type: str = "application/json") -> None:
+        import http.server
+        import threading
+
+        canned = (status, body, content_type)
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - the base class's name
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.send_response(canned[0])
+                self.send_header("Content-Type", canned[2])
+                self.send_header("Content-Length", str(len(canned[1])))
+                self.end_headers()
+                self.wfile.write(canned[1])
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def push(self) -> dict:
+        c = OneAllClient(self.url, Credentials(PUBLIC_KEY, PRIVATE_KEY), retry=FAST_RETRY)
+        try:
+            return c.push(BY_TYPE["twitter.post"], TWITTER, {"message": "x"})
+        finally:
+            self.server.shutdown()
+
+
+def _error(code: int) -> bytes:
+    return (b'{"response": {"request": {"status": {"flag": "error", "code": %d, "info": "nope"}}}}' % code)
+
+
+@pytest.mark.parametrize(("status", "body", "content_type"), [
+    (200, b'{"response": {"request": {"status": {"flag": "succ', "application/json"),  # cut short
+    (200, b'{"response": {"request": {"status": {"flag": "success", "code": 200}}}}', "application/json"),
+    (200, b'{"response": {"request": {"status": {"flag": "success", "code": "OK"}}}}', "application/json"),
+    (500, _error(500), "application/json"),
+    (524, b"<html>A timeout occurred</html>", "text/html"),
+    (520, b"", "text/html"),
+])
+def test_answers_that_may_follow_a_publication_are_unknown(status: int, body: bytes, content_type: str) -> None:
+    with pytest.raises(OutcomeUnknownError):
+        _Canned(status, body, content_type).push()
+
+
+@pytest.mark.parametrize(("status", "body"), [
+    (400, _error(400)), (403, _error(403)), (409, _error(409)),
+    (413, b"<html>Request Entity Too Large</html>"),  # a proxy refused it: it never got through
+    (503, _error(503)),  # after the retries: overloaded, so not processed
+])
+def test_answers_that_prove_nothing_was_published_are_failures(status: int, body: bytes) -> None:
+    with pytest.raises(ApiError) as err:
+        _Canned(status, body).push()
+    assert err.value.code == status

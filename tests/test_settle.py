@@ -103,3 +103,30 @@ def test_resolve_refuses_what_is_not_unknown(project: Project, sandbox: SandboxS
     result = project.run("state", "resolve", "posts/a/tweet", "--not-published", env=site_env)
     assert result.exit_code == 1 and "published, not unknown" in result.stderr
     assert resources(project)["posts/a/tweet"]["status"] == "published"
+
+
+def test_a_lost_answer_to_a_playlist_item_is_found_although_its_video_is_recorded(
+        project: Project, sandbox: SandboxServer, site_env: dict[str, str]) -> None:
+    project.write("pipeline.yaml", (project.root / "pipeline.yaml").read_text() + "settle_after: 0\n")
+    project.manifest("c", """
+        actions:
+          film:
+            type: youtube.video
+            identity: acme-youtube
+            video_url: https://cdn.acme.example/film.mp4
+            title: Film
+          playlist:
+            type: youtube.playlist
+            identity: acme-youtube
+            title: Launch
+    """)
+    assert project.run("apply", "--yes", env=site_env).exit_code == 0
+    project.write("content/c.yaml", (project.root / "content/c.yaml").read_text() + (
+        "  add:\n    type: youtube.playlist.video\n    identity: acme-youtube\n"
+        "    playlist: {ref: playlist}\n    video_id: {ref: film}\n"))
+    sandbox.sandbox.faults.ghost, sandbox.sandbox.faults.ghost_delay = 1.0, 1.0
+    assert project.run("apply", "--yes", env={**site_env, "ONEALL_TIMEOUT": "0.3"}).exit_code == 1
+    sandbox.sandbox.faults.ghost = 0.0
+    settled = project.run("apply", "--yes", env=site_env)
+    assert "found     c/add: found by reading back" in settled.output, settled.output
+    assert len(sandbox.sandbox.published("youtube.playlist.video")) == 1

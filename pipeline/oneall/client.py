@@ -25,9 +25,6 @@ from ..redact import redact, register
 
 #: Answers that mean "not processed, try later" [contract, oneall-push-api.md §2].
 RETRY_CODES = frozenset({429, 502, 503})
-#: Answers after which a POST may or may not have been carried out: a 500 can come
-#: after the post was made. Never retried; the outcome is recorded as unknown.
-UNKNOWN_CODES = frozenset({500, 504})
 
 
 @dataclass(frozen=True)
@@ -98,10 +95,7 @@ class OneAllClient:
             if response.status_code in RETRY_CODES and attempt < self.retry.attempts:
                 if self._wait(attempt, response.headers.get("Retry-After"), started):
                     continue
-            if method == "POST" and response.status_code in UNKNOWN_CODES:
-                raise OutcomeUnknownError(
-                    f"OneAll answered {response.status_code} for {resource}: it may or may not have published")
-            return _envelope(response, resource)
+            return _envelope(response, resource, publishing=method == "POST")
         raise AssertionError("unreachable")
 
     def _wait(self, attempt: int, retry_after: str | None, started: float) -> bool:
@@ -146,20 +140,33 @@ def _retry_after_seconds(value: str | None) -> float | None:
         return None
 
 
-def _envelope(response: requests.Response, resource: str) -> dict[str, Any]:
-    """``result.data`` of a success envelope, or ``ApiError`` with OneAll's ``info``."""
+def _envelope(response: requests.Response, resource: str, *, publishing: bool) -> dict[str, Any]:
+    """``result.data`` of a success envelope, or an error.
+
+    When publishing, only two answers prove that nothing was published: a readable
+    OneAll error for a 4xx, and the "not processed" codes (429, 502, 503). Anything else
+    that is not a readable success (a 500, a gateway's page, a success cut short) may
+    have come after the post was made: ``OutcomeUnknownError``.
+    """
+    code = response.status_code
     try:
         body = response.json()
         status = body["response"]["request"]["status"]
-    except (ValueError, KeyError, TypeError):
-        text = response.text[:200].strip() or response.reason
-        if response.ok:
-            raise ApiError(response.status_code, f"unreadable answer: {redact(text)}", resource) from None
-        raise ApiError(response.status_code, redact(text), resource) from None
-    code = int(status.get("code") or response.status_code)
-    if status.get("flag") != "success" or not response.ok:
-        raise ApiError(code, redact(str(status.get("info") or response.reason)), resource)
-    data = (body["response"].get("result") or {}).get("data")
-    if not isinstance(data, dict):
-        raise ApiError(code, "success answer without result data", resource)
-    return data
+        flag, info = status.get("flag"), str(status.get("info") or response.reason)
+        code = int(status.get("code") or code)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        body, flag, info = None, None, (response.text[:200].strip() or response.reason)
+    said = code if flag == "error" else response.status_code  # a readable envelope's own code
+    surely_refused = any(c in RETRY_CODES or 400 <= c < 500 for c in (said, response.status_code))
+    if flag == "success" and response.ok:
+        data = (body["response"].get("result") or {}).get("data")
+        if isinstance(data, dict):
+            return data
+        info = "success answer without result data"
+    elif publishing and surely_refused:
+        raise ApiError(code, redact(info), resource)
+    if publishing:
+        raise OutcomeUnknownError(
+            f"OneAll answered {response.status_code} for {resource}, which does not say whether "
+            f"it published: {redact(info)}")
+    raise ApiError(code, redact(info), resource)
