@@ -14,6 +14,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from typing import Any, Literal, Mapping
+from urllib.parse import quote
 
 NETWORKS = ("facebook", "linkedin", "pinterest", "twitter", "youtube")
 
@@ -106,14 +107,15 @@ class Endpoint:
 
     def push_path(self, token: str, values: Mapping[str, Any]) -> str:
         """The resource path for this endpoint, path parameters filled in."""
-        params = {f.name: str(values[f.name]) for f in self.fields if f.in_path}
+        params = {f.name: quote(str(values[f.name]), safe="") for f in self.fields if f.in_path}
         return f"/push/identities/{token}/" + self.path.format(**params)
 
     def pull_path(self, token: str, values: Mapping[str, Any]) -> str | None:
         """The Pull API resource listing what this endpoint published with ``values``."""
         if self.pull is None:
             return None
-        params = {f.name: str(values[f.name]) for f in self.fields if f"{{{f.name}}}" in self.pull}
+        params = {f.name: quote(str(values[f.name]), safe="") for f in self.fields
+                  if f"{{{f.name}}}" in self.pull}
         return f"/pull/identities/{token}/" + self.pull.format(**params)
 
     def wire_body(self, values: Mapping[str, Any]) -> dict[str, Any]:

@@ -15,13 +15,13 @@ from pathlib import Path
 import re
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from . import catalog
 from .catalog import Kind
 from .errors import Diagnostic, Location, UserError
 from .media import MediaError, media_url
-from .models import NAME_PATTERN, Config, MediaFile, Ref, action_model
+from .models import NAME_PATTERN, Config, MediaFile, PublishAt, Ref, action_model
 from .project import Project
 from .render import Renderer, RenderError
 from .source import Document, load
@@ -29,6 +29,7 @@ from .validation import diagnostics_from
 
 _NAME = re.compile(NAME_PATTERN)
 _MANIFEST_KEYS = ("vars", "publish_at", "actions")
+_PUBLISH_AT: TypeAdapter[Any] = TypeAdapter(PublishAt)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +147,13 @@ def compile_manifest(doc: Document, prefix: str, config: Config, renderer: Rende
                                    doc.locate(("actions",))))
         return [], problems
     context = {**config.vars, **own_vars}
-    default_publish_at = data.get("publish_at")
+    default_publish_at = None
+    if data.get("publish_at") is not None:
+        try:
+            default_publish_at = _PUBLISH_AT.validate_python(data["publish_at"])
+        except ValidationError as exc:
+            problems.extend(diagnostics_from(exc, doc, ("publish_at",), what="the manifest"))
+            return [], problems
     out: list[DesiredAction] = []
     for name, raw in actions.items():
         action, errors = _compile_action(doc, prefix, name, raw, default_publish_at,
@@ -209,7 +216,7 @@ def _compile_action(doc: Document, prefix: str, name: str, raw: Any, default_pub
         problems.extend(diagnostics_from(errors, doc, loc, what=endpoint.type, allowed=allowed))
         return None, problems
     for group in endpoint.one_of:
-        if all(getattr(model, f) is None for f in group):
+        if not any(getattr(model, f) for f in group):  # empty counts as not given
             problems.append(Diagnostic(f"{endpoint.type} needs at least one of: {', '.join(group)}", where))
     if problems or identity is None:
         return None, problems
@@ -278,7 +285,9 @@ def _render_diagnostic(exc: RenderError, doc: Document, loc: tuple[Any, ...]) ->
     if exc.template:
         return Diagnostic(exc.message, Location(f"content/templates/{exc.template}", exc.line or 0, 1))
     where = doc.locate(loc)
-    # A syntax error's line counts inside the string; a block scalar starts one line down.
-    if exc.line and exc.line > 1:
-        where = Location(where.path, where.line + exc.line - 1, 1)
+    # A syntax error's line counts inside the string; a block scalar's text starts one
+    # line below its | or > indicator.
+    below = 1 if loc in doc.blocks else 0
+    if exc.line and (exc.line > 1 or below):
+        where = Location(where.path, where.line + exc.line - 1 + below, 1)
     return Diagnostic(exc.message, where)

@@ -51,6 +51,21 @@ def check_http_url(value: str) -> str:
 HttpUrlStr = Annotated[str, AfterValidator(check_http_url)]
 
 
+def _time_text(value: Any) -> Any:
+    # Pydantic would read a number as a Unix time: 20261201 is not December 1st.
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"must be an ISO 8601 time with an offset, such as "
+                         f"2026-12-01T09:00:00+01:00, got {value!r}")
+    if "{{" in value or "{%" in value:
+        raise ValueError("is not a template: write the time itself")
+    return value
+
+
+PublishAt = Annotated[AwareDatetime, BeforeValidator(_time_text)]
+
+
 class Ref(BaseModel):
     """``{ref: NAME}``: the id that another action's result will hold."""
 
@@ -70,6 +85,8 @@ def _coerce_id(value: Any) -> Any:
         return Ref.model_validate(value)
     if not isinstance(value, (str, Ref)):
         raise ValueError(f"must be an id (a string) or a reference {{ref: NAME}}, got {value!r}")
+    if isinstance(value, str) and re.search(r"[\s/?#%]", value.strip()):
+        raise ValueError(f"must be an id: no spaces, '/', '?', '#' or '%', got {value!r}")
     return value
 
 
@@ -122,7 +139,9 @@ IdValue = Annotated[
 def _field_type(spec: catalog.Field) -> Any:
     """The pydantic type of a catalogue field, constraints included."""
     if spec.kind is Kind.TEXT:
-        return Annotated[str, StringConstraints(max_length=spec.max_length)]
+        # A required text may not be empty: an empty tweet or nameless board is a mistake.
+        return Annotated[str, StringConstraints(min_length=1 if spec.required else 0,
+                                                max_length=spec.max_length)]
     if spec.kind is Kind.URL:
         return MediaValue if spec.media else HttpUrlStr
     if spec.kind is Kind.ID:
@@ -144,7 +163,7 @@ def action_model(type_name: str) -> type[BaseModel]:
         "type": (Literal[type_name], Field(description=endpoint.summary)),  # type: ignore[valid-type]
         "identity": (str, Field(description="An identity named in pipeline.yaml, of this network.")),
         "publish_at": (
-            AwareDatetime | None,
+            PublishAt | None,
             Field(None, description="Publish at or after this time (ISO 8601, with an offset)."),
         ),
     }
@@ -173,7 +192,7 @@ def manifest_model() -> type[BaseModel]:
         "Manifest",
         __config__=ConfigDict(extra="forbid", title="pipeline manifest"),
         vars=(dict[str, Any], Field(default_factory=dict, description="Variables for the templates.")),
-        publish_at=(AwareDatetime | None, Field(None, description="Default publish time of every action.")),
+        publish_at=(PublishAt | None, Field(None, description="Default publish time of every action.")),
         actions=(dict[Annotated[str, Field(pattern=NAME_PATTERN)], action], ...),
     )
 

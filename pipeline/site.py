@@ -37,6 +37,7 @@ class Site:
     credentials: Credentials | None
     state_path: Path
     timeout: float
+    missing_keys: tuple[str, ...] = ()
 
     @property
     def is_sandbox(self) -> bool:
@@ -48,7 +49,7 @@ def resolve(project: Project, env: Mapping[str, str] | None = None) -> Site:
     env = os.environ if env is None else env
     given = {k: env[k] for k in ENV_VARS if env.get(k)}
     configured = project.config.site
-    timeout = float(env.get("ONEALL_TIMEOUT") or project.config.timeout)
+    timeout = _timeout(env.get("ONEALL_TIMEOUT"), project.config.timeout)
     if not given and configured == SANDBOX:
         return Site(SANDBOX, None, None, project.root / SANDBOX_DIR / "state.json", timeout)
 
@@ -67,16 +68,27 @@ def resolve(project: Project, env: Mapping[str, str] | None = None) -> Site:
         problems.append(Diagnostic(
             "OneAll keys are set but no site: set ONEALL_SUBDOMAIN (or site: in pipeline.yaml)",
             Location("pipeline.yaml", *project.config_doc.values.get(("site",), (0, 0)))))
-    for key in ("ONEALL_PUBLIC_KEY", "ONEALL_PRIVATE_KEY"):
-        if key not in given:
-            problems.append(Diagnostic(f"{key} is not set: a real OneAll site needs both API keys",
-                                       hint="or set site: sandbox and unset the ONEALL_* variables"))
     if problems:
         raise UserError(problems)
-    credentials = Credentials(given["ONEALL_PUBLIC_KEY"], given["ONEALL_PRIVATE_KEY"])
+    # Keys are needed to publish, not to validate or plan: a pull request's plan runs
+    # with no secrets at all.
+    missing = tuple(k for k in ("ONEALL_PUBLIC_KEY", "ONEALL_PRIVATE_KEY") if k not in given)
+    credentials = None if missing else Credentials(given["ONEALL_PUBLIC_KEY"], given["ONEALL_PRIVATE_KEY"])
     base_url = base or f"https://{subdomain}.api.oneall.com"
     return Site(subdomain or _without_userinfo(base_url), base_url, credentials,
-                project.root / STATE_FILE, timeout)
+                project.root / STATE_FILE, timeout, missing)
+
+
+def _timeout(given: str | None, configured: float) -> float:
+    if not given:
+        return configured
+    try:
+        value = float(given)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 300:  # also refuses nan and inf
+        raise UserError(Diagnostic(f"ONEALL_TIMEOUT must be a number of seconds above 0 and at most 300, got {given!r}"))
+    return value
 
 
 def _without_userinfo(url: str) -> str:
@@ -93,7 +105,11 @@ def _without_userinfo(url: str) -> str:
 def publisher(site: Site, project: Project) -> Iterator[OneAllClient]:
     """A client for ``site``; for the sandbox, the embedded emulator is served meanwhile."""
     if not site.is_sandbox:
-        assert site.base_url and site.credentials
+        assert site.base_url
+        if site.credentials is None:
+            raise UserError([Diagnostic(f"{key} is not set: publishing to {site.name} needs both API keys",
+                                        hint="or set site: sandbox and unset the ONEALL_* variables")
+                             for key in site.missing_keys])
         client = OneAllClient(site.base_url, site.credentials, timeout=site.timeout)
         try:
             yield client

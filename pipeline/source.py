@@ -25,7 +25,7 @@ MAX_DEPTH = 32
 Loc = tuple[str | int, ...]
 
 _TAG = "tag:yaml.org,2002:"
-_INT = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")
+_INT = re.compile(r"^[-+]?(0|[1-9][0-9]*)$")
 
 
 class _Refused(Exception):
@@ -43,6 +43,8 @@ class Document:
     #: loc -> (line, col) of the key (for mapping entries) and of the value, 1-based.
     keys: dict[Loc, tuple[int, int]]
     values: dict[Loc, tuple[int, int]]
+    #: Block scalars (| and >): their text starts on the line after the position.
+    blocks: frozenset[Loc] = frozenset()
 
     def locate(self, loc: Loc, *, key: bool = False) -> Location:
         """The position of ``loc``, or of its nearest parent that exists."""
@@ -95,14 +97,15 @@ def parse(text: str, shown: str) -> Document:
         raise UserError(Diagnostic(f"YAML nested too deeply (limit {MAX_DEPTH})", Location(shown))) from None
     keys: dict[Loc, tuple[int, int]] = {}
     values: dict[Loc, tuple[int, int]] = {}
+    blocks: set[Loc] = set()
     if root is None:
         return Document(shown, {}, keys, values)
     try:
-        data = _build(root, (), keys, values)
+        data = _build(root, (), keys, values, blocks)
     except _Refused as refused:
         mark = refused.node.start_mark
         raise UserError(Diagnostic(refused.message, Location(shown, mark.line + 1, mark.column + 1))) from None
-    return Document(shown, data, keys, values)
+    return Document(shown, data, keys, values, frozenset(blocks))
 
 
 def _pos(node: nodes.Node) -> tuple[int, int]:
@@ -110,7 +113,7 @@ def _pos(node: nodes.Node) -> tuple[int, int]:
 
 
 def _build(node: nodes.Node, loc: Loc, keys: dict[Loc, tuple[int, int]],
-           values: dict[Loc, tuple[int, int]]) -> Any:
+           values: dict[Loc, tuple[int, int]], blocks: set[Loc]) -> Any:
     if getattr(node, "anchor", None):
         raise _Refused("YAML anchors and aliases are not allowed: write each value out", node)
     if len(loc) > MAX_DEPTH:
@@ -123,18 +126,23 @@ def _build(node: nodes.Node, loc: Loc, keys: dict[Loc, tuple[int, int]],
         for key_node, value_node in node.value:
             if key_node.tag == _TAG + "merge":
                 raise _Refused("YAML merge keys (<<) are not allowed", key_node)
-            key = _build(key_node, loc + ("<key>",), {}, {})
+            key = _build(key_node, loc + ("<key>",), {}, {}, set())
             if not isinstance(key, str):
                 raise _Refused(f"mapping keys must be strings, got {key!r}", key_node)
             if key in out:
                 raise _Refused(f"duplicate key {key!r}", key_node)
             keys[loc + (key,)] = _pos(key_node)
-            out[key] = _build(value_node, loc + (key,), keys, values)
+            out[key] = _build(value_node, loc + (key,), keys, values, blocks)
+            if isinstance(value_node, nodes.ScalarNode) and value_node.value == "" and not value_node.style:
+                # An empty value's mark is the next token, maybe lines below: use the key's line.
+                values[loc + (key,)] = _pos(key_node)
         return out
     if isinstance(node, nodes.SequenceNode):
         if node.tag != _TAG + "seq":
             raise _Refused(f"YAML tag {node.tag!r} is not allowed", node)
-        return [_build(item, loc + (i,), keys, values) for i, item in enumerate(node.value)]
+        return [_build(item, loc + (i,), keys, values, blocks) for i, item in enumerate(node.value)]
+    if node.style in ("|", ">"):
+        blocks.add(loc)
     return _scalar(node)
 
 
@@ -147,13 +155,15 @@ def _scalar(node: nodes.Node) -> Any:
     if tag == _TAG + "bool":
         return text.lower() == "true"
     if tag == _TAG + "int":
-        cleaned = text.replace("_", "")
-        if _INT.match(text):
-            return int(cleaned)
-        return int(cleaned, 0)  # 0x.., 0o..
+        # Only plain decimal is a number: 0123, 0x1F or 1_000 are kept as written, since
+        # an unquoted id must never turn into another id.
+        return int(text) if _INT.match(text) else text
     if tag == _TAG + "float":
         lowered = text.lower()
         if lowered.endswith((".inf", ".nan")):
             return -math.inf if lowered.startswith("-") else math.inf if "inf" in lowered else math.nan
-        return float(text.replace("_", ""))
+        try:
+            return float(text)
+        except ValueError:
+            return text
     raise _Refused(f"YAML tag {tag!r} is not allowed", node)

@@ -12,12 +12,11 @@ from .source import Document, Loc
 
 def _field_name(loc: Loc) -> str:
     parts = [str(p) for p in loc if not isinstance(p, int)]
-    return parts[-1] if parts else "document"
+    return parts[-1] if parts else "value"
 
 
-def _message(err: Any, what: str, allowed: Iterable[str]) -> str:
+def _message(err: Any, loc: Loc, what: str, allowed: Iterable[str]) -> str:
     kind = err["type"]
-    loc = tuple(err["loc"])
     name = _field_name(loc)
     ctx = err.get("ctx") or {}
     value = err.get("input")
@@ -37,8 +36,17 @@ def _message(err: Any, what: str, allowed: Iterable[str]) -> str:
         return f"{name!r} has an invalid form: {value!r}"
     if kind in ("value_error", "assertion_error"):
         text = str(err["msg"]).removeprefix("Value error, ")
-        return f"{name!r} {text}" if loc else f"{what}: {text}"
+        return f"{name!r} {text}" if err["loc"] else f"{what}: {text}"
     return f"{name!r}: {err['msg']}"
+
+
+def _at(data: Any, loc: Loc) -> Any:
+    for part in loc:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
 
 
 def diagnostics_from(exc: ValidationError | list[Any], doc: Document, prefix: Loc, *, what: str,
@@ -52,9 +60,9 @@ def diagnostics_from(exc: ValidationError | list[Any], doc: Document, prefix: Lo
         loc = prefix + tuple(p for p in err["loc"] if p != "Ref")
         if err["type"] == "missing":  # point at the mapping that lacks it, by its key
             where = doc.locate(loc[:-1], key=True)
-        elif loc == prefix:  # about the whole mapping: point at its key
+        elif isinstance(_at(doc.data, loc), dict):  # about a whole mapping: point at its key
             where = doc.locate(loc, key=True)
         else:
             where = doc.locate(loc, key=err["type"] == "extra_forbidden")
-        out.append(Diagnostic(_message(err, what, allowed), where))
+        out.append(Diagnostic(_message(err, loc, what, allowed), where))
     return out

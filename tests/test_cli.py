@@ -159,12 +159,23 @@ def test_embedded_sandbox_is_announced_and_keeps_its_own_state(project: Project)
     assert json.loads(shown.stdout)["format_version"] == 1
 
 
-def test_a_real_site_never_falls_back_to_the_sandbox(project: Project) -> None:
+def test_a_real_site_never_falls_back_to_the_sandbox_and_plans_without_keys(project: Project) -> None:
     project.manifest("posts/launch", LAUNCH)
-    result = project.run("plan", env={"ONEALL_SUBDOMAIN": "acme"})
-    assert result.exit_code == 1
-    assert "ONEALL_PUBLIC_KEY is not set" in result.stderr
-    assert "sandbox" not in result.stderr.split("hint")[0]
+    planned = project.run("plan", env={"ONEALL_SUBDOMAIN": "acme"})
+    assert planned.exit_code == 0, planned.output  # a pull request's plan has no secrets
+    assert "sandbox" not in planned.output and "Plan: 2 to create." in planned.output
+    applied = project.run("apply", "--yes", env={"ONEALL_SUBDOMAIN": "acme", "ONEALL_PUBLIC_KEY": "pub"})
+    assert applied.exit_code == 1
+    assert "ONEALL_PRIVATE_KEY is not set: publishing to acme needs both API keys" in applied.stderr
+    assert "ONEALL_PUBLIC_KEY is not set" not in applied.stderr
+    assert not (project.root / ".pipeline").exists()
+
+
+def test_a_bad_timeout_is_a_clear_error(project: Project) -> None:
+    project.manifest("posts/launch", LAUNCH)
+    for value in ("abc", "-1", "0", "inf", "nan"):
+        result = project.run("plan", env={"ONEALL_TIMEOUT": value})
+        assert result.exit_code == 1 and "ONEALL_TIMEOUT must be a number of seconds" in result.stderr
 
 
 def test_a_running_apply_holds_the_lock_and_a_second_fails_naming_it(

@@ -279,3 +279,64 @@ def test_unquoted_numeric_id_is_kept_as_a_string(project: Project) -> None:
     result = project.run("plan", "--format", "json")
     assert result.exit_code == 0, result.output
     assert '"910890718352281600"' in result.output
+
+
+MORE = [
+    pytest.param(
+        "actions:\n  pin:\n    type: pinterest.pin\n    identity: acme-pinterest\n"
+        "    board: \"1/../../pinterest/board.json#\"\n    picture: https://x.example/p.png\n",
+        "content/posts/x.yaml:5:12: 'board' must be an id: no spaces, '/', '?', '#' or '%', "
+        "got '1/../../pinterest/board.json#'",
+        id="id-with-a-path-in-it"),
+    pytest.param(
+        "actions:\n  t:\n    type: twitter.post\n    identity: acme-twitter\n    message: \"\"\n",
+        "content/posts/x.yaml:5:14: 'message': String should have at least 1 character",
+        id="empty-tweet"),
+    pytest.param(
+        "actions:\n  p:\n    type: facebook.post\n    identity: acme-facebook\n    message: \"\"\n",
+        "content/posts/x.yaml:2:3: facebook.post needs at least one of: message, link",
+        id="empty-message-is-no-message"),
+    pytest.param(
+        "actions:\n  t:\n    type: twitter.post\n    identity: acme-twitter\n    message: hi\n"
+        "    publish_at: 20261201\n",
+        "content/posts/x.yaml:6:17: 'publish_at' must be an ISO 8601 time with an offset, such as "
+        "2026-12-01T09:00:00+01:00, got 20261201",
+        id="publish-at-as-a-number"),
+    pytest.param(
+        "publish_at: tomorrow\nactions:\n  t:\n    type: twitter.post\n    identity: acme-twitter\n"
+        "    message: hi\n  u:\n    type: twitter.post\n    identity: acme-twitter\n    message: ho\n",
+        "content/posts/x.yaml:1:13: 'publish_at': Input should be a valid datetime or date, "
+        "input is too short",
+        id="manifest-publish-at-at-its-own-line"),
+    pytest.param(
+        "actions:\n  t:\n    type: twitter.post\n    identity: acme-twitter\n    message: |\n"
+        "      first line\n      {{ oops( }}\n",
+        "content/posts/x.yaml:7:1: template syntax error: unexpected '}', expected ')'",
+        id="syntax-error-in-a-block-scalar"),
+    pytest.param(
+        "actions:\n  t:\n    type: twitter.post\n    identity: acme-twitter\n    message:\n\n"
+        "  u:\n    type: twitter.post\n    identity: acme-twitter\n    message: ok\n",
+        "content/posts/x.yaml:5:5: 'message': Input should be a valid string",
+        id="empty-value-at-its-key"),
+    pytest.param(
+        "actions:\n  t:\n    type: twitter.post\n    identity: acme-twitter\n"
+        "    message: \"{{ lipsum(300000) }}\"\n",
+        "content/posts/x.yaml:5:14: undefined variable: 'lipsum' is undefined",
+        id="no-lipsum"),
+]
+
+
+@pytest.mark.parametrize(("manifest", "expected"), MORE)
+def test_more_golden_errors(project: Project, manifest: str, expected: str) -> None:
+    project.write("content/posts/x.yaml", manifest)
+    assert errors(project) == [expected]
+
+
+@pytest.mark.parametrize(("written", "sent"), [("0123", "0123"), ("0x1F", "0x1F"), ("1_000", "1_000"),
+                                               ("108374982736451", "108374982736451")])
+def test_unquoted_ids_are_sent_exactly_as_written(project: Project, written: str, sent: str) -> None:
+    project.write("content/posts/x.yaml", "actions:\n  p:\n    type: facebook.page.post\n"
+                  f"    identity: acme-facebook\n    page: {written}\n    message: hi\n")
+    result = project.run("plan", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert f'"page": "{sent}"' in result.stdout
