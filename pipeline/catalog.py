@@ -12,6 +12,7 @@ Adding an endpoint means adding one entry to ``ENDPOINTS``.
 from __future__ import annotations
 
 import enum
+from datetime import timedelta
 from dataclasses import dataclass, field
 from typing import Any, Literal, Mapping
 from urllib.parse import quote
@@ -85,6 +86,8 @@ class Endpoint:
     #: The Pull API path listing what this endpoint published, and its collection.
     pull: str | None = None
     pull_collection: str | None = None
+    #: An upload the network deletes if no post uses it within this time.
+    unattached_ttl: timedelta | None = None
     by_name: Mapping[str, Field] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -263,7 +266,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         fields=(_url("url", "The picture's URL; OneAll fetches it.", required=True, media="picture"),
                 _DESCRIPTION),
         summary="A picture uploaded to Twitter, to attach to a tweet within 24 hours.",
-        source="doc",
+        source="doc", unattached_ttl=timedelta(hours=24),
     ),
     Endpoint(
         type="twitter.video", network="twitter", path="twitter/video.json",

@@ -10,7 +10,8 @@ from datetime import datetime
 from typing import AbstractSet
 
 from .graph import Graph
-from .models import Change, ChangeKind, Plan, State
+from . import catalog
+from .models import Change, ChangeKind, Plan, Record, State
 
 
 def plan(graph: Graph, state: State, now: datetime,
@@ -26,6 +27,16 @@ def plan(graph: Graph, state: State, now: datetime,
         if rec.status == "published":
             gone.setdefault((rec.type, rec.identity, rec.digest), []).append(address)
     moved: set[str] = set()
+    users: dict[str, list[str]] = {a: [] for a in graph.actions}
+    for address, needs in graph.deps.items():
+        for need in needs:
+            users[need].append(address)
+
+    def due_now(address: str) -> bool:
+        """Will this address be sent by an apply now (as far as its own record and time go)?"""
+        when = graph.actions[address].publish_at
+        return address not in state.resources and (when is None or when <= now)
+
     for address in graph.order:
         action = graph.actions[address]
         record = state.resources.get(address)
@@ -40,6 +51,12 @@ def plan(graph: Graph, state: State, now: datetime,
             moved.add(moved_from)
             record = state.resources[moved_from]
             kind, reason = "noop", f"moved from {moved_from}: the same post; apply records it under its new address"
+        elif _expired(action.type, record, now) and any(due_now(u) for u in users[address]) \
+                and address not in replace:
+            # Twitter deleted the unattached upload: uploading it again publishes nothing.
+            kind, replacing = "create", True
+            reason = (f"uploaded {record.published_at:%Y-%m-%d %H:%M} and removed by the network, unattached, "  # type: ignore[union-attr]
+                      f"since; uploaded again for {', '.join(u for u in users[address] if due_now(u))}")
         elif record is not None and record.status == "unknown":
             kind, reason = "unknown", ("a request was sent but its answer never came; apply reads "
                                        "it back first, or settle it: pipeline state resolve")
@@ -52,8 +69,14 @@ def plan(graph: Graph, state: State, now: datetime,
         else:
             replacing = record is not None
             kind = "create"
+            first_use = _first_use(action.type, [graph.actions[u].publish_at for u in users[address]])
             if action.publish_at is not None and action.publish_at > now:
                 kind, reason = "wait", f"scheduled for {action.publish_at.isoformat()}"
+            elif first_use is not None and first_use > now:
+                # An upload the network deletes unless a post uses it soon goes up with
+                # its first post, not months before it.
+                kind, reason = "wait", (f"uploaded with its first post, at {first_use.isoformat()}: "
+                                        "the network removes an unattached upload")
             else:
                 blocking = [d for d in deps if kinds[d] in ("wait", "unknown")]
                 if blocking:
@@ -75,3 +98,17 @@ def plan(graph: Graph, state: State, now: datetime,
                    "(`pipeline state forget` drops it from the state)",
         ))
     return Plan(site=state.site, created_at=now, changes=tuple(changes))
+
+
+def _expired(type_name: str, record: Record | None, now: datetime) -> bool:
+    ttl = catalog.BY_TYPE[type_name].unattached_ttl
+    return (ttl is not None and record is not None and record.status == "published"
+            and record.published_at is not None and record.published_at + ttl < now)
+
+
+def _first_use(type_name: str, times: list[datetime | None]) -> datetime | None:
+    """When an upload with a time-to-live must go up: with the first post using it, if
+    every one of them is scheduled; otherwise now (None)."""
+    if catalog.BY_TYPE[type_name].unattached_ttl is None or not times or None in times:
+        return None
+    return min(t for t in times if t is not None)

@@ -132,3 +132,24 @@ def test_plan_is_pure_same_inputs_same_plan() -> None:
     st = state(p__b=published(actions[1]))
     assert plan(graph.build(actions), st, NOW) == plan(graph.build(actions), st, NOW)
     assert st.resources.keys() == {"p/b"}  # the state was not touched
+
+
+def test_a_twitter_picture_goes_up_with_its_scheduled_tweet_not_before() -> None:
+    pic = act("p/pic", "twitter.picture", url="https://x.example/a.png")
+    tweet = act("p/tweet", publish_at=NOW + timedelta(days=30), message="later", attachments=[{"ref": "p/pic"}])
+    result = plan(graph.build([pic, tweet]), state(), NOW)
+    assert [c.kind for c in result.changes] == ["wait", "wait"]
+    assert "uploaded with its first post" in (result.changes[0].reason or "")
+    due = plan(graph.build([pic, tweet]), state(), NOW + timedelta(days=30))
+    assert [c.kind for c in due.changes] == ["create", "create"]
+
+
+def test_an_expired_twitter_picture_is_uploaded_again_for_a_new_tweet() -> None:
+    pic = act("p/pic", "twitter.picture", url="https://x.example/a.png")
+    old = Record(type=pic.type, identity="acme", digest=pic.digest, status="published",
+                 result={"picture_id": "1"}, published_at=NOW - timedelta(days=3))
+    tweet = act("p/tweet", message="reuse", attachments=[{"ref": "p/pic"}])
+    result = plan(graph.build([pic, tweet]), state(p__pic=old), NOW)
+    assert [(c.kind, c.replace) for c in result.changes] == [("create", True), ("create", False)]
+    # With no new tweet to attach it to, an old upload is simply left alone.
+    assert kinds([pic], state(p__pic=old)) == [("noop", "p/pic")]
