@@ -1,9 +1,16 @@
 """YAML files -> plain data, with the position of every key and value.
 
-ruamel.yaml composes the node graph; we build the Python data ourselves so that we
-can refuse what a publishing manifest never needs and an attacker loves: anchors and
-aliases (billion-laughs), custom tags, duplicate keys. Scalars follow YAML 1.2's core
-schema, except that timestamps stay strings (pydantic parses them, with an offset).
+A YAML library composes the node graph; we build the Python data ourselves so that
+we can refuse what a publishing manifest never needs and an attacker loves: anchors
+and aliases (billion-laughs), custom tags, duplicate keys. Plain scalars are resolved
+here, by YAML 1.2's core schema, whatever the library: ``yes`` stays a string, and
+only plain decimal is a number (an unquoted id never turns into another id);
+timestamps stay strings (pydantic parses them, with an offset).
+
+Two paths, one result. The fast one composes with libyaml (PyYAML's C loader), about
+twenty times faster than pure Python; ruamel.yaml takes over for any file that uses,
+or might use, what we refuse (anchors, aliases, tags, merge keys) or that does not parse, so
+every refusal and every syntax error is reported by one precise, well-tested path.
 """
 
 from __future__ import annotations
@@ -14,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML, nodes
+import yaml as pyyaml
+from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from .errors import Diagnostic, Location, UserError
@@ -26,10 +34,22 @@ Loc = tuple[str | int, ...]
 
 _TAG = "tag:yaml.org,2002:"
 _INT = re.compile(r"^[-+]?(0|[1-9][0-9]*)$")
+_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
+_NULL = frozenset({"", "~", "null", "Null", "NULL"})
+_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_SPECIAL = {".inf": math.inf, ".Inf": math.inf, ".INF": math.inf, "+.inf": math.inf,
+            "+.Inf": math.inf, "+.INF": math.inf, "-.inf": -math.inf, "-.Inf": -math.inf,
+            "-.INF": -math.inf, ".nan": math.nan, ".NaN": math.nan, ".NAN": math.nan}
+#: Where an anchor, alias or tag may start (after a space or a flow indicator): such
+#: text is read by the precise path. (An alias also shows on the fast path, as a node met
+#: twice, and a merge key as a tag the fast path refuses.)
+_PRECISE = re.compile(r"(?:^|[\s\[\]{},])[&*!]")
+_STANDARD_TAGS = frozenset(_TAG + t for t in ("str", "null", "bool", "int", "float", "timestamp", "value"))
+_FAST = getattr(pyyaml, "CSafeLoader", None)
 
 
 class _Refused(Exception):
-    def __init__(self, message: str, node: nodes.Node) -> None:
+    def __init__(self, message: str, node: Any) -> None:
         self.message = message
         self.node = node
 
@@ -82,7 +102,21 @@ def load(path: Path, shown: str) -> Document:
 
 
 def parse(text: str, shown: str) -> Document:
-    # The safe loader composes without round-trip markers (the rt one marks folds with \a).
+    """Parse YAML text into a ``Document``; every refusal is a ``UserError`` at its line."""
+    if _FAST is not None and not _PRECISE.search(text):
+        try:
+            root = pyyaml.compose(text, Loader=_FAST)
+        except (pyyaml.YAMLError, RecursionError):
+            pass  # let the precise path word the error
+        else:
+            try:
+                return _document(root, shown)
+            except _Refused:
+                pass  # the precise path says it, from ruamel's marks
+    return _parse_precise(text, shown)
+
+
+def _parse_precise(text: str, shown: str) -> Document:
     yaml = YAML(typ="safe", pure=True)
     try:
         root = yaml.compose(text)
@@ -95,75 +129,79 @@ def parse(text: str, shown: str) -> Document:
         raise UserError(Diagnostic(f"invalid YAML: {exc}", Location(shown))) from None
     except RecursionError:
         raise UserError(Diagnostic(f"YAML nested too deeply (limit {MAX_DEPTH})", Location(shown))) from None
+    try:
+        return _document(root, shown)
+    except _Refused as refused:
+        mark = refused.node.start_mark
+        raise UserError(Diagnostic(refused.message, Location(shown, mark.line + 1, mark.column + 1))) from None
+
+
+def _document(root: Any, shown: str) -> Document:
     keys: dict[Loc, tuple[int, int]] = {}
     values: dict[Loc, tuple[int, int]] = {}
     blocks: set[Loc] = set()
     if root is None:
         return Document(shown, {}, keys, values)
-    try:
-        data = _build(root, (), keys, values, blocks)
-    except _Refused as refused:
-        mark = refused.node.start_mark
-        raise UserError(Diagnostic(refused.message, Location(shown, mark.line + 1, mark.column + 1))) from None
+    data = _build(root, (), keys, values, blocks, set())
     return Document(shown, data, keys, values, frozenset(blocks))
 
 
-def _pos(node: nodes.Node) -> tuple[int, int]:
+def _pos(node: Any) -> tuple[int, int]:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
 
 
-def _build(node: nodes.Node, loc: Loc, keys: dict[Loc, tuple[int, int]],
-           values: dict[Loc, tuple[int, int]], blocks: set[Loc]) -> Any:
-    if getattr(node, "anchor", None):
+def _build(node: Any, loc: Loc, keys: dict[Loc, tuple[int, int]],
+           values: dict[Loc, tuple[int, int]], blocks: set[Loc], seen: set[int]) -> Any:
+    # ruamel keeps anchors on nodes; libyaml's composer shares the node an alias points
+    # at, which shows as the same node met twice.
+    if getattr(node, "anchor", None) or id(node) in seen:
         raise _Refused("YAML anchors and aliases are not allowed: write each value out", node)
+    seen.add(id(node))
     if len(loc) > MAX_DEPTH:
         raise _Refused(f"YAML nested too deeply (limit {MAX_DEPTH})", node)
     values[loc] = _pos(node)
-    if isinstance(node, nodes.MappingNode):
+    if node.id == "mapping":
         if node.tag != _TAG + "map":
             raise _Refused(f"YAML tag {node.tag!r} is not allowed", node)
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == _TAG + "merge":
                 raise _Refused("YAML merge keys (<<) are not allowed", key_node)
-            key = _build(key_node, loc + ("<key>",), {}, {}, set())
+            key = _build(key_node, loc + ("<key>",), {}, {}, set(), seen)
             if not isinstance(key, str):
                 raise _Refused(f"mapping keys must be strings, got {key!r}", key_node)
             if key in out:
                 raise _Refused(f"duplicate key {key!r}", key_node)
             keys[loc + (key,)] = _pos(key_node)
-            out[key] = _build(value_node, loc + (key,), keys, values, blocks)
-            if isinstance(value_node, nodes.ScalarNode) and value_node.value == "" and not value_node.style:
+            out[key] = _build(value_node, loc + (key,), keys, values, blocks, seen)
+            if value_node.id == "scalar" and value_node.value == "" and not value_node.style:
                 # An empty value's mark is the next token, maybe lines below: use the key's line.
                 values[loc + (key,)] = _pos(key_node)
         return out
-    if isinstance(node, nodes.SequenceNode):
+    if node.id == "sequence":
         if node.tag != _TAG + "seq":
             raise _Refused(f"YAML tag {node.tag!r} is not allowed", node)
-        return [_build(item, loc + (i,), keys, values, blocks) for i, item in enumerate(node.value)]
+        return [_build(item, loc + (i,), keys, values, blocks, seen) for i, item in enumerate(node.value)]
     if node.style in ("|", ">"):
         blocks.add(loc)
     return _scalar(node)
 
 
-def _scalar(node: nodes.Node) -> Any:
+def _scalar(node: Any) -> Any:
     tag, text = node.tag, node.value
-    if tag in (_TAG + "str", _TAG + "timestamp"):
+    if tag not in _STANDARD_TAGS:
+        raise _Refused(f"YAML tag {tag!r} is not allowed", node)
+    if node.style:  # quoted or block: always text
         return text
-    if tag == _TAG + "null":
+    # Plain: YAML 1.2's core schema, resolved here so both loaders agree.
+    if text in _NULL:
         return None
-    if tag == _TAG + "bool":
-        return text.lower() == "true"
-    if tag == _TAG + "int":
-        # Only plain decimal is a number: 0123, 0x1F or 1_000 are kept as written, since
-        # an unquoted id must never turn into another id.
-        return int(text) if _INT.match(text) else text
-    if tag == _TAG + "float":
-        lowered = text.lower()
-        if lowered.endswith((".inf", ".nan")):
-            return -math.inf if lowered.startswith("-") else math.inf if "inf" in lowered else math.nan
-        try:
-            return float(text)
-        except ValueError:
-            return text
-    raise _Refused(f"YAML tag {tag!r} is not allowed", node)
+    if text in _BOOL:
+        return _BOOL[text]
+    if _INT.match(text):
+        return int(text)
+    if text in _SPECIAL:
+        return _SPECIAL[text]
+    if _FLOAT.match(text) and not text.lstrip("+-").isdigit():
+        return float(text)
+    return text

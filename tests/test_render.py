@@ -62,5 +62,38 @@ def test_runaway_output_is_capped(renderer: Renderer) -> None:
 
 def test_template_is_compiled_once_per_distinct_source(renderer: Renderer) -> None:
     for n in range(3):
-        assert renderer.render("{{ n }}", {"n": n}) == str(n)
+        assert renderer.render("{{ n | string }}", {"n": n}) == str(n)
     assert len(renderer._compiled) == 1
+
+
+def test_the_fast_path_renders_exactly_as_jinja(tmp_path: Path) -> None:
+    """The compiled-free path for {{ a.b }} and {% include %} against Jinja itself."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    (tmp_path / "sig.j2").write_text("-- {{ brand }} {{ links.shop }}\n")
+    (tmp_path / "two.j2").write_text("{% include 'sig.j2' %}!")
+    fast, slow = Renderer(tmp_path), Renderer(tmp_path, fast=False)
+    context = {"brand": "Acme", "n": 3, "f": 1.5, "yes": True, "links": {"shop": "https://a.example", "items": "x"},
+               "nested": {"a": {"b": "deep"}}, "empty": "", "none": None, "list": [1, 2]}
+    pieces = st.sampled_from([
+        "{{ brand }}", "{{brand}}", "{{  n  }}", "{{ f }}", "{{ yes }}", "{{ links.shop }}", "{{ links.items }}",
+        "{{ nested.a.b }}", "{{ empty }}", "{{ none }}", "{{ list }}", "{{ missing }}", "{{ links.nope }}",
+        "{% include 'sig.j2' %}", "{%include \"two.j2\"%}", "{% include 'nope.j2' %}",
+        "{{ brand | upper }}", "{%- include 'sig.j2' -%}", "text ", " ", "\n", "\r\n", "{", "}", "%", "#",
+        "{# c #}", "é🚀",
+    ])
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.lists(pieces, max_size=6))
+    def same(parts: list[str]) -> None:
+        source = "".join(parts)
+        outcomes = []
+        for renderer in (fast, slow):
+            try:
+                outcomes.append(("ok", renderer.render(source, context)))
+            except RenderError as exc:
+                outcomes.append(("error", exc.message))
+        assert outcomes[0] == outcomes[1], source
+
+    same()

@@ -1,0 +1,55 @@
+"""YAML loading: the fast (libyaml) and precise (ruamel) paths give the same documents."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from pipeline import source
+from pipeline.errors import UserError
+
+SNIPPETS = [
+    "a: yes\nb: no\nc: on\nd: off\ne: y\n",
+    "ids: [0123, 0x1F, 0o17, 1_000, 108374982736451, -5, +7, 0]\n",
+    "floats: [1.5, -0.5, 1e3, .inf, -.Inf, .nan, 1.]\n",
+    "nulls: [~, null, Null, NULL, '', \"\"]\nempty:\nafter: 1\n",
+    "bools: [true, True, TRUE, false, False, FALSE]\n",
+    "when: 2026-12-01T09:00:00+01:00\nday: 2026-12-01\ntime: 12:30\n",
+    "text: |\n  line one\n  line two\nfolded: >-\n  folded\n  text\nkeep: |+\n  kept\n\n",
+    "flow: {a: 1, b: [x, 'y', \"z\"]}\n# a comment\nlist:\n  - one  # trailing\n  - two\n",
+    "unicode: héllo wörld 🚀\nquoted: 'it''s'\nescaped: \"tab\\there\"\n",
+    "nested:\n  deeper:\n    deepest: [1, [2, [3]]]\n",
+    "equals: =\nsexagesimal: 1:20\ncolon: a:b\n",
+    "",
+    "# only a comment\n",
+]
+
+
+@pytest.mark.parametrize("text", SNIPPETS)
+def test_both_paths_agree(text: str) -> None:
+    fast = source.parse(text, "x.yaml")
+    precise = source._parse_precise(text, "x.yaml")
+    assert repr(fast.data) == repr(precise.data)  # repr: nan != nan
+    assert (fast.keys, fast.values, fast.blocks) == (precise.keys, precise.values, precise.blocks)
+
+
+def test_core_schema_scalars() -> None:
+    data = source.parse(SNIPPETS[0] + SNIPPETS[1] + SNIPPETS[2].replace("floats", "f"), "x.yaml").data
+    assert data["a"] == "yes" and data["c"] == "on"
+    assert data["ids"] == ["0123", "0x1F", "0o17", "1_000", 108374982736451, -5, 7, 0]
+    assert data["f"][:3] == [1.5, -0.5, 1000.0] and data["f"][3] == math.inf and math.isnan(data["f"][5])
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("a: &x 1\nb: *x\n", "x.yaml:1:4: YAML anchors and aliases are not allowed"),
+    ("a: !!python/name:os.system x\n", "x.yaml:1:4: YAML tag"),
+    ("a: 1\na: 2\n", "x.yaml:2:1: duplicate key 'a'"),
+    ("base: {x: 1}\nother:\n  <<: {y: 2}\n", "x.yaml:3:3: YAML merge keys (<<) are not allowed"),
+    ("a: [1, 2\n", "x.yaml:2:1: invalid YAML"),
+    ("? [complex, key]\n: 1\n", "x.yaml:1:3: mapping keys must be strings"),
+])
+def test_refusals_are_located(text: str, message: str) -> None:
+    with pytest.raises(UserError) as err:
+        source.parse(text, "x.yaml")
+    assert str(err.value).startswith(message), str(err.value)
