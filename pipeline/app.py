@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -9,7 +10,7 @@ from pathlib import Path
 from typing import Callable, Mapping
 
 from . import graph as graph_mod
-from . import planner, site as site_mod
+from . import git, planner, site as site_mod
 from .errors import Diagnostic, UserError
 from .executor import ApplyResult, Event, Executor
 from .graph import Graph
@@ -17,7 +18,7 @@ from .manifests import compile_project
 from . import catalog
 from .models import Plan, Record, State
 from .settle import Settled, settle
-from .project import Project, find_root, load_project
+from .project import CONFIG_FILE, Project, find_root, load_project
 from .state import StateStore, apply_event
 
 
@@ -58,17 +59,81 @@ def load(start: Path, env: Mapping[str, str] | None = None) -> Loaded:
     return Loaded(workspace.project, workspace.site, graph)
 
 
-def make_plan(loaded: Loaded, state: State, now: datetime, replace: frozenset[str]) -> Plan:
+def make_plan(loaded: Loaded, state: State, now: datetime, replace: frozenset[str], *,
+              inputs: str = "", changed_since: str | None = None) -> Plan:
     unknown = sorted(replace - set(loaded.graph.actions))
     if unknown:
         raise UserError([Diagnostic(f"--replace {a}: no manifest defines this address") for a in unknown])
-    return planner.plan(loaded.graph, state, now, replace)
+    changed = None
+    if changed_since is not None:
+        changed = git.changed_files(loaded.project.root, changed_since)
+        if CONFIG_FILE in changed:  # the config touches every action
+            changed |= {a.location.path for a in loaded.graph.actions.values()}
+    return planner.plan(loaded.graph, state, now, replace, inputs_digest=inputs,
+                        changed=changed, changed_since=changed_since)
 
 
-def plan(loaded: Loaded, *, now: datetime | None = None,
-         replace: frozenset[str] = frozenset()) -> Plan:
-    """What apply would do now. Reads the state without locking it."""
-    return make_plan(loaded, loaded.store().load(), now or now_utc(), replace)
+def plan(loaded: Loaded, *, now: datetime | None = None, replace: frozenset[str] = frozenset(),
+         changed_since: str | None = None, saving: bool = False) -> Plan:
+    """What apply would do now. Reads the state without locking it. A plan to be saved
+    carries the digest of its inputs, so that applying it can refuse a stale one."""
+    inputs = inputs_digest(loaded) if saving else ""
+    return make_plan(loaded, loaded.store().load(), now or now_utc(), replace, inputs=inputs,
+                     changed_since=changed_since)
+
+
+def inputs_digest(loaded: Loaded) -> str:
+    """A digest of everything a plan is made from: pipeline.yaml, every file under
+    content/ (manifests, templates, media), the configuration in force and the site."""
+    project = loaded.project
+    digest = hashlib.sha256()
+    digest.update(project.config.model_dump_json().encode())
+    digest.update(b"\0" + loaded.site.name.encode() + b"\0")
+    files = [project.root / CONFIG_FILE]
+    if project.content_dir.is_dir():
+        files += sorted(p for p in project.content_dir.rglob("*") if p.is_file())
+    for path in files:
+        digest.update(project.shown(path).encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return "sha256:" + digest.hexdigest()
+
+
+def apply_saved(loaded: Loaded, saved: Plan, *, on_event: Callable[[Event], None] = lambda e: None,
+                parallelism: int = 8, lock_timeout: float = 0.0) -> Applied:
+    """Carry out exactly the changes of a reviewed plan, or refuse if it has gone stale."""
+    if saved.site != loaded.site.name:
+        raise UserError(Diagnostic(f"the plan was made against site {saved.site!r}, "
+                                   f"but this run's site is {loaded.site.name!r}"))
+    if not saved.inputs_digest:
+        raise UserError(Diagnostic("this plan was not saved with `pipeline plan --out`"))
+    store = loaded.store()
+    tokens = {name: ident.token for name, ident in loaded.project.config.identities.items()}
+    with store.locked(timeout=lock_timeout):
+        state = store.load_for_update()
+        if (state.lineage, state.serial) != (saved.state_lineage, saved.state_serial):
+            raise UserError(Diagnostic(
+                f"the state changed since the plan was made (serial {saved.state_serial} -> "
+                f"{state.serial}{', another lineage' if state.lineage != saved.state_lineage else ''})",
+                hint="make a new plan"))
+        if inputs_digest(loaded) != saved.inputs_digest:
+            raise UserError(Diagnostic(
+                "manifests, templates or configuration changed since the plan was made",
+                hint="make a new plan"))
+        moved: list[tuple[str, str]] = []
+        result: ApplyResult | None = None
+        try:
+            for change in saved.moves:
+                assert change.moved_from is not None
+                _journal(store, state, {"op": "move", "address": change.moved_from, "to": change.address})
+                moved.append((change.moved_from, change.address))
+            if saved.pending:
+                with site_mod.publisher(loaded.site, loaded.project) as client:
+                    result = Executor(saved, state, store, client, tokens,
+                                      parallelism=parallelism, on_event=on_event).run()
+        finally:
+            if moved or result is not None:
+                store.save(state)
+    return Applied(saved, result, [], moved)
 
 
 @dataclass

@@ -32,6 +32,11 @@ class _Group(click.Group):
         except UserError as exc:
             for diagnostic in exc.diagnostics:
                 _echo(click.style("error: ", fg="red") + str(diagnostic), err=True)
+            if os.environ.get("GITHUB_ACTIONS") == "true":
+                from . import github  # each error also becomes an annotation on its line
+
+                for diagnostic in exc.diagnostics:
+                    _echo(github.error_command(diagnostic))
             _fail(EXIT_ERROR)
         except PipelineError as exc:
             _echo(click.style("error: ", fg="red") + str(exc), err=True)
@@ -99,29 +104,46 @@ def validate(ctx: click.Context) -> None:
 
 @cli.command()
 @click.option("--detailed-exitcode", is_flag=True,
-              help="Exit 2 when there is something to publish, 0 when not, 1 on error.")
+              help="Exit 2 when there is something to do, 0 when not, 1 on error.")
 @click.option("--replace", "replace", multiple=True, metavar="ADDRESS",
               help="Publish this address anew although it was published before.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text",
+              help="text for a terminal, markdown for a pull request, json for programs.")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Save the plan, to apply exactly it later with `pipeline apply FILE`.")
+@click.option("--changed-since", metavar="REF", default=None,
+              help="Mark (and list first) the actions of files changed since this git ref.")
 @click.option("--show-unchanged", is_flag=True, help="List unchanged actions too.")
 @click.pass_context
 def plan(ctx: click.Context, detailed_exitcode: bool, replace: tuple[str, ...], fmt: str,
-         show_unchanged: bool) -> None:
+         out: Path | None, changed_since: str | None, show_unchanged: bool) -> None:
     """Show what apply would do, per action."""
-    from . import app, report
+    from . import app, github, markdown, report
 
     loaded = app.load(_start(ctx))
     _announce(loaded.site)
-    the_plan = app.plan(loaded, replace=frozenset(replace))
+    the_plan = app.plan(loaded, replace=frozenset(replace), changed_since=changed_since,
+                        saving=out is not None)
+    if out is not None:
+        text = report.plan_json(the_plan)
+        if redact(text) != text:
+            raise UserError("the plan holds a secret value, so it cannot be saved to a file")
+        out.write_text(text, encoding="utf-8")
     if fmt == "json":
         _echo(report.plan_json(the_plan), nl=False)
+    elif fmt == "markdown":
+        _echo(markdown.plan_markdown(the_plan, sandbox=loaded.site.is_sandbox), nl=False)
     else:
         _echo(report.plan_text(the_plan, show_noop=show_unchanged), nl=False)
+    if out is not None:
+        _echo(f"Saved the plan to {out}: `pipeline apply {out}` carries out exactly it.", err=True)
+    github.append_summary(redact(markdown.plan_markdown(the_plan, sandbox=loaded.site.is_sandbox)))
     if detailed_exitcode and (the_plan.pending or the_plan.count("unknown") or the_plan.moves):
         _fail(EXIT_PENDING)
 
 
 @cli.command()
+@click.argument("planfile", required=False, type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--replace", "replace", multiple=True, metavar="ADDRESS",
               help="Publish this address anew although it was published before.")
@@ -130,14 +152,20 @@ def plan(ctx: click.Context, detailed_exitcode: bool, replace: tuple[str, ...], 
 @click.option("--lock-timeout", type=click.FloatRange(0), default=0.0,
               help="Seconds to wait for another apply to finish.")
 @click.pass_context
-def apply(ctx: click.Context, yes: bool, replace: tuple[str, ...], parallelism: int,
-          lock_timeout: float) -> None:
-    """Publish what the plan says, then write the results to the state."""
-    from . import app, report
+def apply(ctx: click.Context, planfile: Path | None, yes: bool, replace: tuple[str, ...],
+          parallelism: int, lock_timeout: float) -> None:
+    """Publish what the plan says, then write the results to the state.
 
-    interactive = sys.stdin.isatty()
-    if not yes and not interactive:
+    With PLANFILE (from `pipeline plan --out`), carry out exactly that reviewed plan,
+    without asking; it is refused if anything it was made from has changed.
+    """
+    from . import app, github, report
+
+    if planfile is not None and replace:
+        raise UserError("a saved plan is applied as it is: --replace belongs to `pipeline plan`")
+    if planfile is None and not yes and not sys.stdin.isatty():
         raise UserError("apply asks for confirmation, but stdin is not a terminal: pass --yes")
+    saved = _read_plan(planfile) if planfile is not None else None
     loaded = app.load(_start(ctx))
     _announce(loaded.site)
 
@@ -152,8 +180,13 @@ def apply(ctx: click.Context, yes: bool, replace: tuple[str, ...], parallelism: 
         if line:
             _echo(line)
 
-    applied = app.apply(loaded, confirm=confirm, on_event=on_event, parallelism=parallelism,
-                        lock_timeout=lock_timeout, replace=frozenset(replace))
+    if saved is not None:
+        _echo(report.plan_text(saved), nl=False)
+        applied = app.apply_saved(loaded, saved, on_event=on_event, parallelism=parallelism,
+                                  lock_timeout=lock_timeout)
+    else:
+        applied = app.apply(loaded, confirm=confirm, on_event=on_event, parallelism=parallelism,
+                            lock_timeout=lock_timeout, replace=frozenset(replace))
     for settled in applied.settled:
         _echo(report.settled_line(settled))
     for source, target in applied.moved:
@@ -165,8 +198,22 @@ def apply(ctx: click.Context, yes: bool, replace: tuple[str, ...], parallelism: 
             _echo(report.plan_text(applied.plan), nl=False)
         return
     _echo(report.apply_summary(applied.result))
+    github.append_summary(redact("### pipeline apply\n\n" + report.apply_summary(applied.result)))
     if not applied.result.ok:
         _fail(EXIT_ERROR)
+
+
+def _read_plan(path: Path) -> Any:
+    from pydantic import ValidationError
+
+    from .models import Plan
+
+    try:
+        return Plan.model_validate_json(path.read_bytes())
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(map(str, first["loc"]))
+        raise UserError(f"{path}: not a plan saved by `pipeline plan --out` ({where}: {first['msg']})") from None
 
 
 @cli.command()

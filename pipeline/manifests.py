@@ -11,6 +11,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 from pathlib import Path
 import re
 from typing import Any
@@ -154,6 +155,9 @@ def compile_manifest(doc: Document, prefix: str, config: Config, renderer: Rende
         except ValidationError as exc:
             problems.extend(diagnostics_from(exc, doc, ("publish_at",), what="the manifest"))
             return [], problems
+        default_publish_at, problem = _aware(default_publish_at, config, doc, ("publish_at",))
+        if problem:
+            return [], [*problems, problem]
     out: list[DesiredAction] = []
     for name, raw in actions.items():
         action, errors = _compile_action(doc, prefix, name, raw, default_publish_at,
@@ -215,6 +219,10 @@ def _compile_action(doc: Document, prefix: str, name: str, raw: Any, default_pub
                   if e["loc"][:1] != ("identity",) and not (e["loc"] and e["loc"][0] in failed)]
         problems.extend(diagnostics_from(errors, doc, loc, what=endpoint.type, allowed=allowed))
         return None, problems
+    publish_at, problem = _aware(model.publish_at, config, doc,  # type: ignore[attr-defined]
+                                 loc + ("publish_at",) if "publish_at" in raw else ("publish_at",))
+    if problem:
+        problems.append(problem)
     for group in endpoint.one_of:
         if not any(getattr(model, f) for f in group):  # empty counts as not given
             problems.append(Diagnostic(f"{endpoint.type} needs at least one of: {', '.join(group)}", where))
@@ -229,7 +237,7 @@ def _compile_action(doc: Document, prefix: str, name: str, raw: Any, default_pub
     return DesiredAction(
         address=address, type=endpoint.type, identity=model.identity,  # type: ignore[attr-defined]
         token=identity.token, request=request, refs=tuple(refs),
-        publish_at=model.publish_at,  # type: ignore[attr-defined]
+        publish_at=publish_at,
         location=where, digest=request_digest(endpoint.type, identity.token, request, prefix),
     ), []
 
@@ -279,6 +287,17 @@ def _request(model: BaseModel, endpoint: catalog.Endpoint, doc: Document, loc: t
             value = resolve(value, loc + (spec.name,), spec.name)
         request[spec.name] = value
     return request, refs
+
+
+def _aware(when: datetime | None, config: Config, doc: Document,
+           loc: tuple[Any, ...]) -> tuple[datetime | None, Diagnostic | None]:
+    """A publish time with its zone: its own offset, or pipeline.yaml's ``timezone``."""
+    if when is None or when.tzinfo is not None:
+        return when, None
+    if config.timezone is None:
+        return None, Diagnostic("publish_at has no offset (e.g. +01:00) and pipeline.yaml sets no "
+                                "timezone to read it in", doc.locate(loc))
+    return when.replace(tzinfo=ZoneInfo(config.timezone)), None
 
 
 def _render_diagnostic(exc: RenderError, doc: Document, loc: tuple[Any, ...]) -> Diagnostic:

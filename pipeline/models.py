@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from typing import Annotated, Any, ClassVar, Literal, Union
 from urllib.parse import urlsplit
 
 from pydantic import (
-    AwareDatetime,
     AfterValidator,
     BaseModel,
     BeforeValidator,
@@ -63,7 +63,16 @@ def _time_text(value: Any) -> Any:
     return value
 
 
-PublishAt = Annotated[AwareDatetime, BeforeValidator(_time_text)]
+#: With an offset, or a local time read in pipeline.yaml's ``timezone``.
+PublishAt = Annotated[datetime, BeforeValidator(_time_text)]
+
+
+def _zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"is not a time zone name such as Europe/Paris: {value!r}") from None
+    return value
 
 
 class Ref(BaseModel):
@@ -214,6 +223,8 @@ class Config(BaseModel):
     vars: dict[str, Any] = Field(default_factory=dict)
     media_base_url: HttpUrlStr | None = None
     timeout: Annotated[float, Field(gt=0, le=300, description="Seconds to wait for OneAll.")] = 30.0
+    timezone: Annotated[str, AfterValidator(_zone), Field(description=(
+        "The time zone of a publish_at written without an offset, e.g. Europe/Paris."))] | None = None
     settle_after: Annotated[float, Field(ge=0, description=(
         "Seconds after which an unknown outcome that reading back cannot find is taken as "
         "not published, and sent again."))] = 120.0
@@ -245,8 +256,9 @@ class State(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     format_version: Literal[1] = FORMAT_VERSION
-    #: Fixed when the state is created; with ``serial`` it tells one history from another.
-    lineage: str
+    #: Fixed when the state is first written; with ``serial`` it tells one history from
+    #: another. Empty until then.
+    lineage: str = ""
     serial: int = 0
     site: str
     resources: dict[str, Record] = Field(default_factory=dict)
@@ -276,18 +288,31 @@ class Change(BaseModel):
     replace: bool = False
     #: ``noop`` of a post recorded under another address (its manifest moved).
     moved_from: str | None = None
+    #: Comes from a manifest changed since ``Plan.changed_since``.
+    in_change: bool = False
     record: Record | None = None
     source: str | None = None
 
 
 class Plan(BaseModel):
-    """The ordered changes; ``apply`` carries out the ``create`` ones."""
+    """The ordered changes; ``apply`` carries out the ``create`` ones.
+
+    Saved with ``plan --out``, it also says what it was made from, so that applying it
+    is refused once anything it rests on has changed.
+    """
 
     model_config = _STRICT
     format_version: Literal[1] = FORMAT_VERSION
     site: str
     created_at: datetime
     changes: tuple[Change, ...]
+    #: The state it was planned against ("" and 0: no state file yet).
+    state_lineage: str = ""
+    state_serial: int = 0
+    #: Digest of pipeline.yaml, everything under content/ and the configuration in force.
+    inputs_digest: str = ""
+    #: With ``--changed-since REF``: the ref; changes from files changed since have ``in_change``.
+    changed_since: str | None = None
 
     def count(self, kind: ChangeKind) -> int:
         return sum(1 for c in self.changes if c.kind == kind)

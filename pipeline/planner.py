@@ -15,7 +15,8 @@ from .models import Change, ChangeKind, Plan, Record, State
 
 
 def plan(graph: Graph, state: State, now: datetime,
-         replace: AbstractSet[str] = frozenset()) -> Plan:
+         replace: AbstractSet[str] = frozenset(), *, inputs_digest: str = "",
+         changed: AbstractSet[str] | None = None, changed_since: str | None = None) -> Plan:
     """What apply would do for each address, in dependency order, orphans last."""
     changes: list[Change] = []
     kinds: dict[str, ChangeKind] = {}
@@ -88,6 +89,7 @@ def plan(graph: Graph, state: State, now: datetime,
             request=action.request, depends_on=deps, digest=action.digest, reason=reason,
             publish_at=action.publish_at, replace=replacing, record=record,
             source=str(action.location), moved_from=moved_from,
+            in_change=changed is not None and action.location.path in changed,
         ))
     for address in sorted(set(state.resources) - set(graph.actions) - moved):
         record = state.resources[address]
@@ -97,7 +99,9 @@ def plan(graph: Graph, state: State, now: datetime,
             reason="in the state but in no manifest; the post stays online "
                    "(`pipeline state forget` drops it from the state)",
         ))
-    return Plan(site=state.site, created_at=now, changes=tuple(changes))
+    return Plan(site=state.site, created_at=now, changes=tuple(changes),
+                state_lineage=state.lineage, state_serial=state.serial,
+                inputs_digest=inputs_digest, changed_since=changed_since)
 
 
 def _expired(type_name: str, record: Record | None, now: datetime) -> bool:

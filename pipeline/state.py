@@ -102,7 +102,7 @@ class StateStore:
                     f"this state belongs to site {state.site!r}, but the configured site is {self.site!r}",
                     Location(self.shown), "check ONEALL_SUBDOMAIN / ONEALL_API_BASE and pipeline.yaml"))
         else:
-            state = State(lineage=str(uuid.uuid4()), site=self.site)
+            state = State(site=self.site)  # its lineage is fixed when it is first written
         if self.journal_path.exists():
             self._replay(state)
         return state
@@ -214,6 +214,8 @@ class StateStore:
             self._journal.close()
             self._journal = None
         state.serial += 1
+        if not state.lineage:
+            state.lineage = str(uuid.uuid4())
         atomic_write(self.path, dumps(state.model_dump(mode="json", exclude_none=True)))
         self.journal_path.unlink(missing_ok=True)
 

@@ -14,9 +14,15 @@ from pipeline.state import StateStore, atomic_write
 EVENT = {"address": "p/a", "type": "twitter.post", "identity": "acme", "digest": "sha256:1"}
 
 
-def test_a_missing_state_is_a_fresh_one_with_a_lineage(tmp_path: Path) -> None:
-    state = StateStore(tmp_path / "state.json", "acme").load()
-    assert state.resources == {} and state.serial == 0 and len(state.lineage) == 36
+def test_a_missing_state_gets_its_lineage_when_first_written(tmp_path: Path) -> None:
+    store = StateStore(tmp_path / "state.json", "acme")
+    state = store.load()
+    assert state.resources == {} and state.serial == 0 and state.lineage == ""
+    store.save(state)
+    again = store.load()
+    assert len(again.lineage) == 36 and again.serial == 1
+    store.save(again)
+    assert store.load().lineage == again.lineage
 
 
 def test_journal_is_replayed_and_intent_without_outcome_reads_as_unknown(tmp_path: Path) -> None:

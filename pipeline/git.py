@@ -1,0 +1,31 @@
+"""What git knows: the files changed since a ref, for plans that put a PR's own actions first."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from .errors import Diagnostic, UserError
+
+
+def _git(root: Path, *args: str) -> str:
+    try:
+        done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
+                              timeout=60, check=False)
+    except FileNotFoundError:
+        raise UserError(Diagnostic("--changed-since needs git, which is not installed")) from None
+    if done.returncode != 0:
+        reason = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "git failed"
+        raise UserError(Diagnostic(f"git {' '.join(args[:2])}: {reason}"))
+    return done.stdout
+
+
+def changed_files(root: Path, ref: str) -> set[str]:
+    """Paths (relative to ``root``, POSIX) changed since ``ref``: committed, staged, in the
+    working tree, or new and untracked."""
+    if ref.startswith("-"):
+        raise UserError(Diagnostic(f"--changed-since {ref!r} is not a git ref"))
+    _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    diffed = _git(root, "diff", "--name-only", "--relative", "--no-renames", ref, "--")
+    untracked = _git(root, "ls-files", "--others", "--exclude-standard")
+    return {line for line in (diffed + untracked).splitlines() if line}

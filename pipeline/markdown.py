@@ -1,0 +1,122 @@
+"""The plan as Markdown, for a pull-request comment and the job summary.
+
+Rendered text comes from manifests that anyone may propose in a pull request, so it is
+untrusted: every piece of it sits in a fenced code block whose fence is longer than any
+run of backticks inside (it cannot close the block early, and inside it ``</details>``,
+HTML and ``@team`` are inert), and every name outside code is escaped so it can neither
+format, link nor ping.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from . import catalog
+from .catalog import Kind
+from .models import CHANGE_KINDS, Change, Plan
+
+#: The hidden first line by which the workflow finds its own comment to update it.
+MARKER = "<!-- pipeline:plan -->"
+#: GitHub refuses comments over 65,536 characters; keep well inside.
+MAX_CHARS = 60_000
+FOLD_CHARS = 400  # content longer than this is folded in <details>
+MAX_LISTED = 50
+
+_TITLE = {"create": "➕ create", "wait": "⏳ wait", "unknown": "❓ unknown", "changed": "✏️ changed",
+          "noop": "✅ unchanged", "orphan": "➖ orphan"}
+_WORDS = {"create": "to create", "wait": "waiting", "unknown": "unknown", "changed": "changed",
+          "noop": "unchanged", "orphan": "orphaned"}
+_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&])")
+
+
+def inline(text: str) -> str:
+    """Untrusted text outside code: no Markdown, no HTML, no @mention."""
+    return _PUNCTUATION.sub(r"\\\1", text).replace("@", "@\u200b")
+
+
+def fenced(text: str, info: str = "text") -> str:
+    """``text`` in a code block that nothing inside can close."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{info}\n{text}\n{fence}"
+
+
+def summary(plan: Plan) -> str:
+    parts = [f"**{plan.count(k)}** {_WORDS[k]}" for k in CHANGE_KINDS if plan.count(k)]
+    return " · ".join(parts) if parts else "no actions"
+
+
+def plan_markdown(plan: Plan, *, sandbox: bool = False) -> str:
+    """The whole plan: a one-line summary, then each change with its rendered content."""
+    lines = [MARKER, "### pipeline plan", "", summary(plan) + "."]
+    if sandbox:
+        lines += ["", "_No OneAll site is configured: this is the sandbox's plan._"]
+    shown = [c for c in plan.changes if c.kind != "noop" or c.moved_from]
+    if plan.changed_since is not None:
+        own = sum(1 for c in shown if c.in_change)
+        lines += ["", f"{own} of these come from files changed since `{inline(plan.changed_since)}`, listed first."]
+        shown.sort(key=lambda c: not c.in_change)  # stable: dependency order within each part
+    for change in shown:
+        lines += ["", *_change(change)]
+    unchanged = [c.address for c in plan.changes if c.kind == "noop" and not c.moved_from]
+    if unchanged:
+        listed = "\n".join(f"- {inline(a)}" for a in unchanged[:MAX_LISTED])
+        more = f"\n- … and {len(unchanged) - MAX_LISTED} more" if len(unchanged) > MAX_LISTED else ""
+        lines += ["", f"<details><summary>{len(unchanged)} unchanged</summary>", "", listed + more, "",
+                  "</details>"]
+    text = "\n".join(lines) + "\n"
+    if len(text) > MAX_CHARS:
+        cut = text.rfind("\n\n#### ", 0, MAX_CHARS)
+        text = text[:cut if cut > 0 else MAX_CHARS] + (
+            "\n\n_The plan is too long for one comment: the rest is in the job summary "
+            "and in `pipeline plan` output._\n")
+    return text
+
+
+def _change(change: Change) -> list[str]:
+    head = f"#### {_TITLE[change.kind]} {inline(change.address)}"
+    meta = f"`{change.type}` as **{inline(change.identity)}**"
+    if change.in_change:
+        meta += " · from this change"
+    if change.publish_at and change.kind == "wait":
+        meta += f" · at {change.publish_at.isoformat()}"
+    out = [head, "", meta]
+    if change.reason:
+        out += ["", f"_{inline(change.reason)}_"]
+    if change.kind in ("create", "wait"):
+        fields = _fields(change)
+        size = sum(len(f) for f in fields)
+        if size > FOLD_CHARS:
+            out += ["", f"<details><summary>Content ({size} characters)</summary>", "", *fields, "", "</details>"]
+        else:
+            out += ["", *fields]
+    elif change.record is not None and change.record.result:
+        location = next((v for k, v in sorted(change.record.result.items()) if k.endswith("_location")), None)
+        if location:
+            out += ["", f"Published: {inline(location)}"]
+    return out
+
+
+def _fields(change: Change) -> list[str]:
+    endpoint = catalog.BY_TYPE[change.type]
+    out: list[str] = []
+    for name, value in change.request.items():
+        spec = endpoint.by_name[name]
+        label = f"**{name}**"
+        if spec.max_length and isinstance(value, str):
+            label += f" · {len(value)}/{spec.max_length} characters"
+        if spec.kind in (Kind.ID, Kind.ID_LIST):
+            items = value if isinstance(value, list) else [value]
+            text = "\n".join(_id(v) for v in items)
+        else:
+            text = value if isinstance(value, str) else json.dumps(value)
+        out += [label, fenced(text), ""]
+    return out[:-1] if out else out
+
+
+def _id(value: Any) -> str:
+    if isinstance(value, dict) and "ref" in value:
+        return f"{value['ref']} (known after apply)"
+    return str(value)
