@@ -14,7 +14,7 @@ from . import git, planner, site as site_mod
 from .errors import Diagnostic, UserError
 from .executor import ApplyResult, Event, Executor
 from .graph import Graph
-from .manifests import compile_project
+from .compiler import compile_project
 from . import catalog
 from .models import Plan, Record, State
 from .settle import Settled, settle
@@ -51,10 +51,10 @@ def open_workspace(start: Path, env: Mapping[str, str] | None = None) -> Workspa
     return Workspace(project, site_mod.resolve(project, env))
 
 
-def load(start: Path, env: Mapping[str, str] | None = None) -> Loaded:
+def load(start: Path, env: Mapping[str, str] | None = None, *, use_cache: bool = True) -> Loaded:
     """Load, validate and render everything; every problem is raised at once."""
     workspace = open_workspace(start, env)
-    compiled = compile_project(workspace.project)
+    compiled = compile_project(workspace.project, use_cache=use_cache)
     graph = graph_mod.build(compiled.actions, compiled.problems, compiled.broken)
     return Loaded(workspace.project, workspace.site, graph)
 
@@ -128,8 +128,8 @@ def apply_saved(loaded: Loaded, saved: Plan, *, on_event: Callable[[Event], None
                 moved.append((change.moved_from, change.address))
             if saved.pending:
                 with site_mod.publisher(loaded.site, loaded.project) as client:
-                    result = Executor(saved, state, store, client, tokens,
-                                      parallelism=parallelism, on_event=on_event).run()
+                    result = Executor(saved, state, store, client, tokens, parallelism=parallelism,
+                                      per_identity=_bounds(loaded), on_event=on_event).run()
         finally:
             if moved or result is not None:
                 store.save(state)
@@ -180,7 +180,8 @@ def apply(loaded: Loaded, *, confirm: Callable[[Plan], bool],
                     if the_plan.pending:
                         assert client is not None
                         result = Executor(the_plan, state, store, client, tokens,
-                                          parallelism=parallelism, on_event=on_event).run()
+                                          parallelism=parallelism, per_identity=_bounds(loaded),
+                                          on_event=on_event).run()
         finally:
             if dirty:
                 store.save(state)
@@ -198,6 +199,17 @@ def move(workspace: Workspace, source: str, target: str) -> None:
             raise UserError(Diagnostic(f"{target}: already in the state"))
         _journal(store, state, {"op": "move", "address": source, "to": target})
         store.save(state)
+
+
+#: Requests in flight for one account when pipeline.yaml says nothing of its network.
+DEFAULT_PER_IDENTITY = 4
+
+
+def _bounds(loaded: Loaded) -> dict[str, int]:
+    """Each identity's bound on requests in flight, from its network's setting."""
+    config = loaded.project.config
+    default = config.per_identity.get("default", DEFAULT_PER_IDENTITY)
+    return {name: config.per_identity.get(ident.network, default) for name, ident in config.identities.items()}
 
 
 def _journal(store: StateStore, state: State, event: dict[str, object]) -> None:

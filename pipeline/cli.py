@@ -62,7 +62,9 @@ def _crash_log(ctx: click.Context) -> Path:
     folder = Path(tempfile.gettempdir()) / "pipeline-logs"
     project = (ctx.obj or {}).get("project")
     if project and (Path(project) / "pipeline.yaml").is_file():
-        folder = Path(project) / ".pipeline" / "logs"
+        from .project import private_dir
+
+        folder = private_dir(Path(project)) / "logs"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"crash-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.log"
     path.write_text(redact(traceback.format_exc()), encoding="utf-8")
@@ -137,7 +139,8 @@ def plan(ctx: click.Context, detailed_exitcode: bool, replace: tuple[str, ...], 
         _echo(report.plan_text(the_plan, show_noop=show_unchanged), nl=False)
     if out is not None:
         _echo(f"Saved the plan to {out}: `pipeline apply {out}` carries out exactly it.", err=True)
-    github.append_summary(redact(markdown.plan_markdown(the_plan, sandbox=loaded.site.is_sandbox)))
+    if github.summary_path():
+        github.append_summary(redact(markdown.plan_markdown(the_plan, sandbox=loaded.site.is_sandbox)))
     if detailed_exitcode and (the_plan.pending or the_plan.count("unknown") or the_plan.moves):
         _fail(EXIT_PENDING)
 
@@ -171,22 +174,37 @@ def apply(ctx: click.Context, planfile: Path | None, yes: bool, replace: tuple[s
 
     def confirm(the_plan: Any) -> bool:
         _echo(report.plan_text(the_plan), nl=False)
-        if yes:
+        if yes or click.confirm("Publish these actions?", default=False):
+            start(the_plan)
             return True
-        return click.confirm("Publish these actions?", default=False)
+        return False
+
+    tty = sys.stdout.isatty()
+    progress: list[Any] = []  # made once the plan is known
 
     def on_event(event: Any) -> None:
+        if not progress:
+            return
         line = report.event_line(event)
+        update = progress[0].update(event)
         if line:
-            _echo(line)
+            _echo(("\r\033[K" if tty else "") + line)  # on a terminal, over the bar
+        if update:
+            _echo(update, nl=not tty)
+
+    def start(the_plan: Any) -> None:
+        progress.append(report.Progress(the_plan.count("create"), tty=tty))
 
     if saved is not None:
         _echo(report.plan_text(saved), nl=False)
+        start(saved)
         applied = app.apply_saved(loaded, saved, on_event=on_event, parallelism=parallelism,
                                   lock_timeout=lock_timeout)
     else:
         applied = app.apply(loaded, confirm=confirm, on_event=on_event, parallelism=parallelism,
                             lock_timeout=lock_timeout, replace=frozenset(replace))
+    if tty and progress:
+        _echo()  # leave the bar's line
     for settled in applied.settled:
         _echo(report.settled_line(settled))
     for source, target in applied.moved:
@@ -198,7 +216,8 @@ def apply(ctx: click.Context, planfile: Path | None, yes: bool, replace: tuple[s
             _echo(report.plan_text(applied.plan), nl=False)
         return
     _echo(report.apply_summary(applied.result))
-    github.append_summary(redact("### pipeline apply\n\n" + report.apply_summary(applied.result)))
+    if github.summary_path():
+        github.append_summary(redact("### pipeline apply\n\n" + report.apply_summary(applied.result)))
     if not applied.result.ok:
         _fail(EXIT_ERROR)
 

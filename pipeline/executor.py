@@ -63,6 +63,7 @@ class Executor:
 
     def __init__(self, plan: Plan, state: State, store: StateStore, publisher: Publisher,
                  tokens: Mapping[str, str], *, parallelism: int = 8,
+                 per_identity: Mapping[str, int] | None = None,
                  on_event: Callable[[Event], None] = lambda e: None,
                  clock: Callable[[], datetime] = _utcnow) -> None:
         self.plan = plan
@@ -71,6 +72,8 @@ class Executor:
         self.publisher = publisher
         self.tokens = tokens  # identity name -> identity token
         self.parallelism = max(1, parallelism)
+        #: At most this many requests in flight for one identity (default: no bound).
+        self.per_identity = per_identity or {}
         self.on_event = on_event
         self.clock = clock
         self._state_lock = threading.Lock()
@@ -92,20 +95,30 @@ class Executor:
         ready = [a for a, n in missing.items() if n == 0]
         heapq.heapify(ready)
         running: dict[Future[Outcome], str] = {}
+        busy: dict[str, int] = {}  # requests in flight per identity
         with ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="apply") as pool:
             while ready or running:
+                deferred: list[str] = []
                 while ready and len(running) < self.parallelism:
                     address = heapq.heappop(ready)
+                    identity = todo[address].identity
+                    if busy.get(identity, 0) >= self.per_identity.get(identity, self.parallelism):
+                        deferred.append(address)  # that account is at its bound: later
+                        continue
                     why = self._halt or self._unresolvable(todo[address])
                     if why:
                         self._skip(address, why, users, result)
                     else:
+                        busy[identity] = busy.get(identity, 0) + 1
                         running[pool.submit(self._one, todo[address], result)] = address
+                for address in deferred:
+                    heapq.heappush(ready, address)
                 if not running:
                     continue
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in sorted(done, key=lambda f: running[f]):
                     address = running.pop(future)
+                    busy[todo[address].identity] -= 1
                     if future.result() != "published":  # .result() re-raises a bug
                         for user in users[address]:
                             self._skip(user, f"references {address}, which was not published",

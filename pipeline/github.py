@@ -37,9 +37,14 @@ def error_command(diagnostic: Diagnostic) -> str:
     return f"::error {','.join(props)}::{escape_data(message)}" if props else f"::error::{escape_data(message)}"
 
 
+def summary_path(env: Mapping[str, str] | None = None) -> str | None:
+    """The job summary's file, when this run has one."""
+    return (os.environ if env is None else env).get("GITHUB_STEP_SUMMARY") or None
+
+
 def append_summary(markdown: str, env: Mapping[str, str] | None = None) -> bool:
     """Append to the job summary when ``GITHUB_STEP_SUMMARY`` names one."""
-    path = (os.environ if env is None else env).get("GITHUB_STEP_SUMMARY")
+    path = summary_path(env)
     if not path:
         return False
     with open(path, "a", encoding="utf-8") as fh:

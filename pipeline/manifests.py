@@ -9,12 +9,12 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 from pathlib import Path
-import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -24,9 +24,11 @@ from .errors import Diagnostic, Location, UserError
 from .media import MediaError, media_url
 from .models import NAME_PATTERN, Config, MediaFile, PublishAt, Ref, action_model
 from .project import Project
-from .render import Renderer, RenderError
 from .source import Document, load
 from .validation import diagnostics_from
+
+if TYPE_CHECKING:  # Jinja is imported only when something is rendered: not on a warm plan
+    from .render import Renderer, RenderError
 
 _NAME = re.compile(NAME_PATTERN)
 _MANIFEST_KEYS = ("vars", "publish_at", "actions")
@@ -101,29 +103,35 @@ class Compiled:
     broken: frozenset[str]
 
 
-def compile_project(project: Project) -> Compiled:
-    """Load, render and validate every manifest, collecting every problem."""
-    renderer = Renderer(project.templates_dir if project.templates_dir.is_dir() else None)
-    actions: list[DesiredAction] = []
-    problems: list[Diagnostic] = []
-    broken: set[str] = set()
-    for path in project.manifest_paths():
-        shown = project.shown(path)
-        prefix = address_prefix(project, shown)
-        try:
-            doc = load(path, shown)
-        except UserError as exc:
-            problems.extend(exc.diagnostics)
-            broken.add(prefix + "/")
-            continue
-        found, errors = compile_manifest(doc, prefix, project.config, renderer, project.content_dir)
-        actions.extend(found)
-        problems.extend(errors)
-        if errors and isinstance(doc.data, dict) and isinstance(doc.data.get("actions"), dict):
-            good = {a.address for a in found}
-            broken.update(f"{prefix}/{name}" for name in doc.data["actions"]
-                          if f"{prefix}/{name}" not in good)
-    return Compiled(actions, problems, frozenset(broken))
+@dataclass(frozen=True)
+class FileResult:
+    """What one manifest file compiles to: the unit that is cached and run in parallel."""
+
+    actions: tuple[DesiredAction, ...]
+    problems: tuple[Diagnostic, ...]
+    broken: tuple[str, ...]
+
+
+def compile_file(project: Project, renderer: Renderer, path: Path) -> FileResult:
+    """Load, render and validate one manifest, collecting every problem in it."""
+    shown = project.shown(path)
+    prefix = address_prefix(project, shown)
+    try:
+        doc = load(path, shown)
+    except UserError as exc:
+        return FileResult((), exc.diagnostics, (prefix + "/",))
+    found, errors = compile_manifest(doc, prefix, project.config, renderer, project.content_dir)
+    broken: list[str] = []
+    if errors and isinstance(doc.data, dict) and isinstance(doc.data.get("actions"), dict):
+        good = {a.address for a in found}
+        broken = [f"{prefix}/{name}" for name in doc.data["actions"] if f"{prefix}/{name}" not in good]
+    return FileResult(tuple(found), tuple(errors), tuple(broken))
+
+
+def merge(results: list[FileResult]) -> Compiled:
+    """Every file's result, in the order given."""
+    return Compiled([a for r in results for a in r.actions], [p for r in results for p in r.problems],
+                    frozenset(b for r in results for b in r.broken))
 
 
 def compile_manifest(doc: Document, prefix: str, config: Config, renderer: Renderer,
@@ -171,6 +179,8 @@ def compile_manifest(doc: Document, prefix: str, config: Config, renderer: Rende
 def _compile_action(doc: Document, prefix: str, name: str, raw: Any, default_publish_at: Any,
                     config: Config, renderer: Renderer, context: dict[str, Any],
                     content_dir: Path) -> tuple[DesiredAction | None, list[Diagnostic]]:
+    from .render import RenderError
+
     loc = ("actions", name)
     where = doc.locate(loc, key=True)
     if not _NAME.match(name):
@@ -306,7 +316,7 @@ def _render_diagnostic(exc: RenderError, doc: Document, loc: tuple[Any, ...]) ->
     where = doc.locate(loc)
     # A syntax error's line counts inside the string; a block scalar's text starts one
     # line below its | or > indicator.
-    below = 1 if loc in doc.blocks else 0
+    below = 1 if doc.is_block(loc) else 0
     if exc.line and (exc.line > 1 or below):
         where = Location(where.path, where.line + exc.line - 1 + below, 1)
     return Diagnostic(exc.message, where)

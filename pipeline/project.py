@@ -38,16 +38,32 @@ class Project:
     def templates_dir(self) -> Path:
         return self.content_dir / TEMPLATES_DIR
 
+    def scan(self) -> tuple[list[str], list[str]]:
+        """Every file under ``content/`` as project-relative POSIX paths, in a stable
+        order: the manifests, then the rest (templates and media). One walk, with
+        ``os.scandir``: pathlib costs seconds over ten thousand files."""
+        manifests: list[str] = []
+        others: list[str] = []
+        stack = [(str(self.content_dir), CONTENT_DIR)]
+        while stack:
+            folder, shown = stack.pop()
+            try:
+                entries = list(os.scandir(folder))
+            except OSError:
+                continue
+            for entry in entries:
+                rel = f"{shown}/{entry.name}"
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append((entry.path, rel))
+                elif entry.is_file():
+                    in_templates = rel.startswith(f"{CONTENT_DIR}/{TEMPLATES_DIR}/")
+                    is_manifest = rel.endswith(MANIFEST_SUFFIXES) and not in_templates
+                    (manifests if is_manifest else others).append(rel)
+        return sorted(manifests), sorted(others)
+
     def manifest_paths(self) -> list[Path]:
         """Every manifest under ``content/``, in a stable order; templates excluded."""
-        if not self.content_dir.is_dir():
-            return []
-        found = [
-            p for p in self.content_dir.rglob("*")
-            if p.suffix in MANIFEST_SUFFIXES and p.is_file()
-            and TEMPLATES_DIR not in p.relative_to(self.content_dir).parts[:1]
-        ]
-        return sorted(found, key=lambda p: p.relative_to(self.content_dir).as_posix())
+        return [self.root / rel for rel in self.scan()[0]]
 
     def shown(self, path: Path) -> str:
         """A path as messages show it: relative to the project."""
@@ -55,6 +71,23 @@ class Project:
             return path.relative_to(self.root).as_posix()
         except ValueError:
             return str(path)
+
+
+PRIVATE_DIR = ".pipeline"
+
+
+def private_dir(root: Path) -> Path:
+    """``.pipeline/`` under ``root``: the sandbox, the cache and crash logs, never committed.
+
+    Like pytest's cache, it carries its own ``.gitignore``, so no repository needs to
+    be told about it.
+    """
+    folder = root / PRIVATE_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# Written by pipeline: nothing here belongs in git.\n*\n")
+    return folder
 
 
 def find_root(start: Path) -> Path:

@@ -7,7 +7,8 @@ Pure functions returning strings; colour is added with ``click.style`` and remov
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+import time
+from typing import Any, Callable, Iterable
 
 import click
 
@@ -98,6 +99,41 @@ def settled_line(settled: Settled) -> str:
     word = {"published": "found     ", "absent": "not found ", "unknown": "still unknown "}[settled.outcome]
     ids = ", ".join(f"{k}={v}" for k, v in sorted(settled.result.items()))
     return click.style(word, fg=colour) + f"{settled.address}: {settled.detail}" + (f" ({ids})" if ids else "")
+
+
+class Progress:
+    """Apply's progress: a bar redrawn in place on a terminal, a plain line every few
+    seconds elsewhere (a CI log must stay readable)."""
+
+    def __init__(self, total: int, *, tty: bool, every: float = 5.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.total, self.tty, self.every, self.clock = total, tty, every, clock
+        self.started = self.last = clock()
+        self.done = self.failed = 0
+
+    def update(self, event: Event) -> str | None:
+        """The text to show after ``event``, if any (on a terminal it starts with ``\r``)."""
+        if event.outcome == "started":
+            return None
+        self.done += 1
+        self.failed += event.outcome != "published"
+        now = self.clock()
+        if self.tty:
+            return "\r" + self.line(now)
+        if now - self.last >= self.every or self.done == self.total:
+            self.last = now
+            return "progress: " + self.line(now)
+        return None
+
+    def line(self, now: float) -> str:
+        rate = self.done / max(now - self.started, 1e-9)
+        failed = f", {self.failed} not published" if self.failed else ""
+        text = f"{self.done}/{self.total} done{failed}, {rate:.1f} actions/s"
+        if not self.tty:
+            return text
+        width = 24
+        filled = int(width * self.done / max(self.total, 1))
+        return f"[{'#' * filled}{'.' * (width - filled)}] " + text
 
 
 def apply_summary(result: ApplyResult) -> str:

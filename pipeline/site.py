@@ -14,13 +14,15 @@ import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Mapping
+from typing import TYPE_CHECKING, Iterator, Mapping
 from urllib.parse import urlsplit, urlunsplit
 
 from .errors import Diagnostic, Location, UserError
 from .models import SUBDOMAIN_PATTERN, check_http_url
-from .oneall.client import Credentials, OneAllClient
-from .project import Project
+from .project import Project, private_dir
+
+if TYPE_CHECKING:  # requests is imported only when something is sent
+    from .oneall.client import Credentials, OneAllClient
 
 ENV_VARS = ("ONEALL_SUBDOMAIN", "ONEALL_API_BASE", "ONEALL_PUBLIC_KEY", "ONEALL_PRIVATE_KEY")
 SANDBOX = "sandbox"
@@ -67,11 +69,13 @@ def resolve(project: Project, env: Mapping[str, str] | None = None) -> Site:
     elif not subdomain:
         problems.append(Diagnostic(
             "OneAll keys are set but no site: set ONEALL_SUBDOMAIN (or site: in pipeline.yaml)",
-            Location("pipeline.yaml", *project.config_doc.values.get(("site",), (0, 0)))))
+            project.config_doc.locate(("site",))))
     if problems:
         raise UserError(problems)
     # Keys are needed to publish, not to validate or plan: a pull request's plan runs
     # with no secrets at all.
+    from .oneall.client import Credentials
+
     missing = tuple(k for k in ("ONEALL_PUBLIC_KEY", "ONEALL_PRIVATE_KEY") if k not in given)
     credentials = None if missing else Credentials(given["ONEALL_PUBLIC_KEY"], given["ONEALL_PRIVATE_KEY"])
     base_url = base or f"https://{subdomain}.api.oneall.com"
@@ -104,6 +108,8 @@ def _without_userinfo(url: str) -> str:
 @contextmanager
 def publisher(site: Site, project: Project) -> Iterator[OneAllClient]:
     """A client for ``site``; for the sandbox, the embedded emulator is served meanwhile."""
+    from .oneall.client import Credentials, OneAllClient
+
     if not site.is_sandbox:
         assert site.base_url
         if site.credentials is None:
@@ -119,6 +125,7 @@ def publisher(site: Site, project: Project) -> Iterator[OneAllClient]:
     from .oneall.sandbox import Sandbox, SandboxServer, new_keys
 
     public, private = new_keys()
+    private_dir(project.root)
     sandbox = Sandbox(public, private, db_path=project.root / SANDBOX_DIR / "db.jsonl")
     for name, identity in project.config.identities.items():
         sandbox.add_identity(identity.token, identity.network, name)

@@ -56,26 +56,49 @@ class _Refused(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Document:
-    """One loaded YAML file: its data and where each piece of it was written."""
+    """One loaded YAML file: its data, and its node tree to tell where a piece was written.
+
+    Positions are looked up only when something must be located (an error), by walking
+    the nodes: nothing is spent on them for the files that are fine.
+    """
 
     path: str  # as shown to the user: relative to the project
     data: Any
-    #: loc -> (line, col) of the key (for mapping entries) and of the value, 1-based.
-    keys: dict[Loc, tuple[int, int]]
-    values: dict[Loc, tuple[int, int]]
-    #: Block scalars (| and >): their text starts on the line after the position.
-    blocks: frozenset[Loc] = frozenset()
+    root: Any = None
+
+    def _walk(self, loc: Loc) -> tuple[Any, Any, int]:
+        """The key node and value node of the longest prefix of ``loc`` that exists."""
+        key_node, node, depth = None, self.root, 0
+        for part in loc:
+            if node is None:
+                break
+            if node.id == "mapping":
+                found = next(((k, v) for k, v in node.value if k.value == part), None)
+                if found is None:
+                    break
+                key_node, node = found
+            elif node.id == "sequence" and isinstance(part, int) and 0 <= part < len(node.value):
+                key_node, node = None, node.value[part]
+            else:
+                break
+            depth += 1
+        return key_node, node, depth
 
     def locate(self, loc: Loc, *, key: bool = False) -> Location:
-        """The position of ``loc``, or of its nearest parent that exists."""
-        table = self.keys if key else self.values
-        while loc:
-            if loc in table:
-                return Location(self.path, *table[loc])
-            if key and loc in self.values:
-                return Location(self.path, *self.values[loc])
-            loc = loc[:-1]
-        return Location(self.path, *self.values.get((), (1, 1)))
+        """The position of ``loc`` (of its key, with ``key``), or of its nearest parent
+        that exists."""
+        if self.root is None:
+            return Location(self.path, 1, 1)
+        key_node, node, _ = self._walk(loc)
+        if key_node is not None and (key or (node.id == "scalar" and node.value == "" and not node.style)):
+            # An empty value's mark is the next token, maybe lines below: use the key's.
+            return Location(self.path, *_pos(key_node))
+        return Location(self.path, *_pos(node))
+
+    def is_block(self, loc: Loc) -> bool:
+        """Whether ``loc`` is a block scalar (| or >), whose text starts a line below."""
+        _, node, depth = self._walk(loc)
+        return depth == len(loc) and node is not None and node.id == "scalar" and node.style in ("|", ">")
 
 
 def read_text(path: Path, shown: str) -> str:
@@ -137,54 +160,43 @@ def _parse_precise(text: str, shown: str) -> Document:
 
 
 def _document(root: Any, shown: str) -> Document:
-    keys: dict[Loc, tuple[int, int]] = {}
-    values: dict[Loc, tuple[int, int]] = {}
-    blocks: set[Loc] = set()
     if root is None:
-        return Document(shown, {}, keys, values)
-    data = _build(root, (), keys, values, blocks, set())
-    return Document(shown, data, keys, values, frozenset(blocks))
+        return Document(shown, {})
+    return Document(shown, _build(root, 0, set()), root)
 
 
 def _pos(node: Any) -> tuple[int, int]:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
 
 
-def _build(node: Any, loc: Loc, keys: dict[Loc, tuple[int, int]],
-           values: dict[Loc, tuple[int, int]], blocks: set[Loc], seen: set[int]) -> Any:
+def _build(node: Any, depth: int, seen: set[int]) -> Any:
     # ruamel keeps anchors on nodes; libyaml's composer shares the node an alias points
     # at, which shows as the same node met twice.
     if getattr(node, "anchor", None) or id(node) in seen:
         raise _Refused("YAML anchors and aliases are not allowed: write each value out", node)
     seen.add(id(node))
-    if len(loc) > MAX_DEPTH:
+    if depth > MAX_DEPTH:
         raise _Refused(f"YAML nested too deeply (limit {MAX_DEPTH})", node)
-    values[loc] = _pos(node)
-    if node.id == "mapping":
+    kind = node.id
+    if kind == "scalar":
+        return _scalar(node)
+    if kind == "mapping":
         if node.tag != _TAG + "map":
             raise _Refused(f"YAML tag {node.tag!r} is not allowed", node)
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == _TAG + "merge":
                 raise _Refused("YAML merge keys (<<) are not allowed", key_node)
-            key = _build(key_node, loc + ("<key>",), {}, {}, set(), seen)
+            key = _build(key_node, depth + 1, seen)
             if not isinstance(key, str):
                 raise _Refused(f"mapping keys must be strings, got {key!r}", key_node)
             if key in out:
                 raise _Refused(f"duplicate key {key!r}", key_node)
-            keys[loc + (key,)] = _pos(key_node)
-            out[key] = _build(value_node, loc + (key,), keys, values, blocks, seen)
-            if value_node.id == "scalar" and value_node.value == "" and not value_node.style:
-                # An empty value's mark is the next token, maybe lines below: use the key's line.
-                values[loc + (key,)] = _pos(key_node)
+            out[key] = _build(value_node, depth + 1, seen)
         return out
-    if node.id == "sequence":
-        if node.tag != _TAG + "seq":
-            raise _Refused(f"YAML tag {node.tag!r} is not allowed", node)
-        return [_build(item, loc + (i,), keys, values, blocks, seen) for i, item in enumerate(node.value)]
-    if node.style in ("|", ">"):
-        blocks.add(loc)
-    return _scalar(node)
+    if node.tag != _TAG + "seq":
+        raise _Refused(f"YAML tag {node.tag!r} is not allowed", node)
+    return [_build(item, depth + 1, seen) for item in node.value]
 
 
 def _scalar(node: Any) -> Any:

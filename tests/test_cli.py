@@ -168,7 +168,7 @@ def test_a_real_site_never_falls_back_to_the_sandbox_and_plans_without_keys(proj
     assert applied.exit_code == 1
     assert "ONEALL_PRIVATE_KEY is not set: publishing to acme needs both API keys" in applied.stderr
     assert "ONEALL_PUBLIC_KEY is not set" not in applied.stderr
-    assert not (project.root / ".pipeline").exists()
+    assert not (project.root / ".pipeline/sandbox").exists()
 
 
 def test_a_bad_timeout_is_a_clear_error(project: Project) -> None:
@@ -257,3 +257,24 @@ def test_state_mv_records_a_post_under_a_new_address(project: Project, sandbox: 
     assert result.exit_code == 0, result.output
     planned = project.run("plan", "--detailed-exitcode", env=site_env)
     assert planned.exit_code == 0 and "~ posts/launch/announcement" in planned.output
+
+
+def test_progress_is_a_bar_on_a_terminal_and_plain_lines_elsewhere() -> None:
+    from pipeline.executor import Event
+    from pipeline.report import Progress
+
+    ticks = iter([0.0, 1.0, 2.0, 6.0, 7.0])
+    plain = Progress(3, tty=False, every=1.5, clock=lambda: next(ticks))
+    shown = [plain.update(Event(f"a/{i}", o)) for i, o in enumerate(["published", "failed", "published"])]
+    assert shown == [None, "progress: 2/3 done, 1 not published, 1.0 actions/s",
+                     "progress: 3/3 done, 1 not published, 0.5 actions/s"]
+    bar = Progress(4, tty=True, clock=iter([0.0, 2.0]).__next__)
+    assert bar.update(Event("a/0", "published")) == "\r[######..................] 1/4 done, 0.5 actions/s"
+    assert bar.update(Event("a/1", "started")) is None
+
+
+def test_apply_off_a_terminal_prints_progress_lines(project: Project, sandbox: SandboxServer,
+                                                    site_env: dict[str, str]) -> None:
+    project.manifest("posts/launch", LAUNCH)
+    result = project.run("apply", "--yes", env=site_env)
+    assert "progress: 2/2 done" in result.output

@@ -74,3 +74,16 @@ def test_readme_example_content_publishes_on_the_embedded_sandbox(tmp_path: Path
     planned = run("plan", "--detailed-exitcode")
     assert planned.returncode == 0, planned.stdout + planned.stderr
     assert "unchanged" in planned.stdout and "to create" not in planned.stdout
+
+
+def test_requests_per_identity_are_bounded_by_network(project: Project, sandbox: SandboxServer,
+                                                      site_env: dict[str, str]) -> None:
+    project.write("pipeline.yaml", (project.root / "pipeline.yaml").read_text() + "per_identity:\n  twitter: 2\n")
+    tweets = "".join(f"  t{i}:\n    type: twitter.post\n    identity: acme-twitter\n    message: tweet {i}\n"
+                     for i in range(8))
+    project.write("content/many.yaml", "actions:\n" + tweets)
+    sandbox.sandbox.faults.latency = 0.1
+    loaded = app.load(project.root, env=site_env)
+    applied = app.apply(loaded, confirm=lambda plan: True, parallelism=8)
+    assert applied.result is not None and applied.result.ok
+    assert sandbox.sandbox.max_in_flight == 2

@@ -14,7 +14,7 @@ PACKAGE = Path(pipeline.__file__).parent
 LAYER = {
     "errors": 0, "redact": 0, "__init__": 0,
     "catalog": 1, "models": 1,
-    "source": 2, "validation": 2, "media": 2, "git": 2, "project": 2, "render": 2, "manifests": 2, "state": 2,
+    "source": 2, "validation": 2, "media": 2, "git": 2, "compiler": 2, "project": 2, "render": 2, "manifests": 2, "state": 2,
     "oneall.client": 2, "oneall.sandbox": 2, "oneall.__init__": 2, "site": 2,
     "graph": 3, "planner": 3,
     "executor": 4, "settle": 4,

@@ -31,7 +31,21 @@ def test_both_paths_agree(text: str) -> None:
     fast = source.parse(text, "x.yaml")
     precise = source._parse_precise(text, "x.yaml")
     assert repr(fast.data) == repr(precise.data)  # repr: nan != nan
-    assert (fast.keys, fast.values, fast.blocks) == (precise.keys, precise.values, precise.blocks)
+    for loc in _locs(fast.data):
+        for key in (False, True):
+            assert fast.locate(loc, key=key) == precise.locate(loc, key=key), loc
+        assert fast.is_block(loc) == precise.is_block(loc)
+
+
+def _locs(data: object, loc: tuple = ()) -> list[tuple]:
+    out = [loc]
+    if isinstance(data, dict):
+        for k, v in data.items():
+            out += _locs(v, loc + (k,))
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            out += _locs(v, loc + (i,))
+    return out
 
 
 def test_core_schema_scalars() -> None:

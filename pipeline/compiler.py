@@ -1,0 +1,158 @@
+"""Compiling a whole project quickly: a cache for unchanged files, both cores for the rest.
+
+The cache lives in ``.pipeline/cache/`` (never committed, safe to delete). An entry is
+one manifest's compiled result, keyed by the file's content digest, under a context
+key that covers everything else a result depends on: the pipeline's version, the
+configuration in force, and every template and media file (by path, size and mtime).
+As git does with its index, a file whose size and mtime are unchanged is not read
+again; a changed one is hashed, and compiled only if its content changed. A result that
+holds a secret value is never cached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .errors import Diagnostic, Location
+from .manifests import Compiled, DesiredAction, FileResult, RefUse, compile_file, merge
+from .project import PRIVATE_DIR, Project, private_dir
+from .redact import redact
+from .state import atomic_write
+
+CACHE_FORMAT = 1
+#: Below this many files to compile, starting processes costs more than it saves.
+PARALLEL_MIN = 400
+RACY_SECONDS = 2.0  # a file written this close to the cache may change unseen in its mtime
+
+
+def compile_project(project: Project, *, use_cache: bool = True, workers: int | None = None) -> Compiled:
+    """Every manifest's result, from the cache where nothing changed, compiled otherwise."""
+    manifests, others = project.scan()
+    cache_path = project.root / PRIVATE_DIR / "cache" / "compile.json"
+    context = _context_key(project, others)
+    entries = _read_cache(cache_path, context) if use_cache else {}
+    now = time.time()
+    root = str(project.root)
+    results: dict[str, FileResult] = {}
+    fresh: dict[str, dict[str, Any]] = {}
+    todo: list[str] = []
+    for shown in manifests:
+        path = f"{root}/{shown}"
+        stat = os.stat(path)
+        entry = entries.get(shown)
+        stamp = [stat.st_size, stat.st_mtime_ns]
+        if entry and entry["stamp"] == stamp and now - stat.st_mtime > RACY_SECONDS:
+            results[shown], fresh[shown] = _result_from(entry), entry
+            continue
+        with open(path, "rb") as fh:
+            digest = hashlib.sha256(fh.read()).hexdigest()
+        if entry and entry["digest"] == digest:
+            results[shown], fresh[shown] = _result_from(entry), {**entry, "stamp": stamp}
+            continue
+        todo.append(shown)
+    for shown, result in zip(todo, _compile_many(project, [project.root / t for t in todo], workers)):
+        results[shown] = result
+        path = project.root / shown
+        stat = path.stat()
+        entry = {"stamp": [stat.st_size, stat.st_mtime_ns],
+                 "digest": hashlib.sha256(path.read_bytes()).hexdigest(), **_result_to(result)}
+        if redact(json.dumps(entry)) == json.dumps(entry):  # a secret is never written down
+            fresh[shown] = entry
+    if use_cache and (todo or len(fresh) != len(entries)):
+        private_dir(project.root)
+        _write_cache(cache_path, context, fresh)
+    return merge([results[shown] for shown in manifests])
+
+
+def _compile_many(project: Project, paths: list[Path], workers: int | None) -> list[FileResult]:
+    from .render import Renderer
+
+    cores = workers or min(os.cpu_count() or 1, 8)
+    if cores < 2 or len(paths) < PARALLEL_MIN or "fork" not in multiprocessing.get_all_start_methods():
+        renderer = Renderer(project.templates_dir if project.templates_dir.is_dir() else None)
+        return [compile_file(project, renderer, p) for p in paths]
+    global _PROJECT
+    _PROJECT = project  # inherited by the forked workers: nothing to pickle on the way in
+    chunks = [paths[i::cores * 4] for i in range(cores * 4)]
+    with ProcessPoolExecutor(cores, mp_context=multiprocessing.get_context("fork")) as pool:
+        done = list(pool.map(_compile_chunk, chunks))
+    by_path = {p: r for chunk, results in zip(chunks, done) for p, r in zip(chunk, results)}
+    return [by_path[p] for p in paths]
+
+
+_PROJECT: Project | None = None
+
+
+def _compile_chunk(paths: list[Path]) -> list[FileResult]:
+    from .render import Renderer
+
+    project = _PROJECT
+    assert project is not None
+    renderer = Renderer(project.templates_dir if project.templates_dir.is_dir() else None)
+    return [compile_file(project, renderer, p) for p in paths]
+
+
+def _context_key(project: Project, others: list[str]) -> str:
+    """What every result depends on besides its own file: version, config, templates, media."""
+    digest = hashlib.sha256(f"{CACHE_FORMAT}:{__version__}:".encode())
+    digest.update(project.config.model_dump_json().encode())
+    for shown in others:
+        stat = os.stat(project.root / shown)
+        digest.update(f"{shown}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def _read_cache(path: Path, context: str) -> dict[str, dict[str, Any]]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("context") != context:
+        return {}
+    entries = data.get("entries")
+    return entries if isinstance(entries, dict) else {}
+
+
+def _write_cache(path: Path, context: str, entries: dict[str, dict[str, Any]]) -> None:
+    try:
+        atomic_write(path, json.dumps({"context": context, "entries": entries}, separators=(",", ":")))
+    except OSError:
+        pass  # a cache that cannot be written only costs time
+
+
+def _loc(location: Location | None) -> list[Any] | None:
+    return None if location is None else [location.path, location.line, location.col]
+
+
+def _unloc(value: list[Any] | None) -> Location | None:
+    return None if value is None else Location(value[0], value[1], value[2])
+
+
+def _result_to(result: FileResult) -> dict[str, Any]:
+    return {
+        "actions": [[a.address, a.type, a.identity, a.token, a.request,
+                     [[r.field, r.target, _loc(r.location)] for r in a.refs],
+                     a.publish_at.isoformat() if a.publish_at else None, _loc(a.location), a.digest]
+                    for a in result.actions],
+        "problems": [[d.message, _loc(d.location), d.hint] for d in result.problems],
+        "broken": list(result.broken),
+    }
+
+
+def _result_from(entry: dict[str, Any]) -> FileResult:
+    actions = tuple(
+        DesiredAction(a[0], a[1], a[2], a[3], a[4],
+                      tuple(RefUse(r[0], r[1], _unloc(r[2]) or Location("")) for r in a[5]),
+                      datetime.fromisoformat(a[6]) if a[6] else None, _unloc(a[7]) or Location(""), a[8])
+        for a in entry["actions"])
+    problems = tuple(Diagnostic(m, _unloc(loc), hint) for m, loc, hint in entry["problems"])
+    return FileResult(actions, problems, tuple(entry["broken"]))
