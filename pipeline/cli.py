@@ -225,10 +225,10 @@ def apply(ctx: click.Context, planfile: Path | None, yes: bool, replace: tuple[s
 def _read_plan(path: Path) -> Any:
     from pydantic import ValidationError
 
-    from .models import Plan
+    from .models import PLAN_FILE
 
     try:
-        return Plan.model_validate_json(path.read_bytes())
+        return PLAN_FILE.validate_json(path.read_bytes())
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         where = ".".join(map(str, first["loc"]))

@@ -8,6 +8,8 @@ and are also what the JSON Schema for editors is generated from.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import datetime
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -23,6 +25,7 @@ from pydantic import (
     Field,
     model_validator,
     StringConstraints,
+    TypeAdapter,
     create_model,
 )
 
@@ -274,42 +277,49 @@ ChangeKind = Literal["create", "wait", "noop", "changed", "orphan", "unknown"]
 CHANGE_KINDS: tuple[ChangeKind, ...] = ("create", "wait", "unknown", "changed", "noop", "orphan")
 
 
-class Change(BaseModel):
+# Plans are plain frozen dataclasses: a plan of thirty thousand changes is built on every
+# run, and pydantic validates them only where they come from outside (a saved plan).
+_PLAN_CONFIG = ConfigDict(extra="forbid")
+
+
+@dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs twice as much
+class Change:
     """What apply would do with one address, and why."""
 
-    model_config = _STRICT
+    __pydantic_config__: ClassVar[ConfigDict] = _PLAN_CONFIG
     kind: ChangeKind
     address: str
     type: str
     identity: str
     #: Rendered request fields; a reference is ``{"ref": "<address>"}``.
-    request: dict[str, Any] = Field(default_factory=dict)
+    request: dict[str, Any] = dataclass_field(default_factory=dict)
     depends_on: tuple[str, ...] = ()
     digest: str = ""
     reason: str | None = None
     publish_at: datetime | None = None
     #: ``create`` of an address that is already published: the user asked for it anew.
     replace: bool = False
+    record: Record | None = None
+    source: str | None = None
     #: ``noop`` of a post recorded under another address (its manifest moved).
     moved_from: str | None = None
     #: Comes from a manifest changed since ``Plan.changed_since``.
     in_change: bool = False
-    record: Record | None = None
-    source: str | None = None
 
 
-class Plan(BaseModel):
+@dataclass(frozen=True, slots=True)
+class Plan:
     """The ordered changes; ``apply`` carries out the ``create`` ones.
 
     Saved with ``plan --out``, it also says what it was made from, so that applying it
     is refused once anything it rests on has changed.
     """
 
-    model_config = _STRICT
-    format_version: Literal[1] = FORMAT_VERSION
+    __pydantic_config__: ClassVar[ConfigDict] = _PLAN_CONFIG
     site: str
     created_at: datetime
     changes: tuple[Change, ...]
+    format_version: Literal[1] = FORMAT_VERSION
     #: The state it was planned against ("" and 0: no state file yet).
     state_lineage: str = ""
     state_serial: int = 0
@@ -330,3 +340,7 @@ class Plan(BaseModel):
     def moves(self) -> tuple[Change, ...]:
         """Posts whose address changed: apply records them under the new one."""
         return tuple(c for c in self.changes if c.moved_from)
+
+
+#: Reads and writes saved plans (``plan --out``), with full validation on the way in.
+PLAN_FILE: TypeAdapter[Plan] = TypeAdapter(Plan)

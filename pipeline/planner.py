@@ -84,9 +84,7 @@ def plan(graph: Graph, state: State, now: datetime,
                     kind = "wait"
                     reason = "waits for " + ", ".join(f"{d} ({kinds[d]})" for d in blocking)
         kinds[address] = kind
-        # Built without validation: the planner's own values are right by construction,
-        # and validating twenty thousand changes costs more than planning them.
-        changes.append(Change.model_construct(
+        changes.append(Change(
             kind=kind, address=address, type=action.type, identity=action.identity,
             request=action.request, depends_on=deps, digest=action.digest, reason=reason,
             publish_at=action.publish_at, replace=replacing, record=record,
@@ -95,7 +93,7 @@ def plan(graph: Graph, state: State, now: datetime,
         ))
     for address in sorted(set(state.resources) - set(graph.actions) - moved):
         record = state.resources[address]
-        changes.append(Change.model_construct(
+        changes.append(Change(
             kind="orphan", address=address, type=record.type, identity=record.identity,
             digest=record.digest, record=record,
             reason="in the state but in no manifest; the post stays online "

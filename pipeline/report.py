@@ -16,7 +16,7 @@ from . import catalog
 from .catalog import Kind
 from .executor import ApplyResult, Event
 from .settle import Settled
-from .models import CHANGE_KINDS, FORMAT_VERSION, Change, ChangeKind, Plan, State
+from .models import CHANGE_KINDS, FORMAT_VERSION, PLAN_FILE, Change, ChangeKind, Plan, State
 
 _SYMBOL: dict[ChangeKind, tuple[str, str]] = {
     "create": ("+", "green"), "wait": ("@", "cyan"), "unknown": ("?", "magenta"),
@@ -177,4 +177,5 @@ def state_json(state: State) -> str:
 
 
 def plan_json(plan: Plan) -> str:
-    return json.dumps(plan.model_dump(mode="json"), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return json.dumps(PLAN_FILE.dump_python(plan, mode="json"), indent=2, sort_keys=True,
+                      ensure_ascii=False) + "\n"
