@@ -27,6 +27,7 @@ from . import __version__
 from .errors import Diagnostic, Location
 from .manifests import Compiled, DesiredAction, FileResult, RefUse, compile_file, merge
 from .project import PRIVATE_DIR, Project, private_dir
+from .redact import active as secrets_active
 from .redact import redact
 
 CACHE_FORMAT = 1
@@ -45,7 +46,7 @@ def compile_project(project: Project, *, use_cache: bool = True, workers: int | 
     root = str(project.root)
     results: dict[str, FileResult] = {}
     fresh: dict[str, dict[str, Any]] = {}
-    todo: list[str] = []
+    todo: dict[str, tuple[list[int], str]] = {}  # to compile: stamp and digest, taken once
     for shown in manifests:
         path = f"{root}/{shown}"
         stat = os.stat(path)
@@ -59,15 +60,13 @@ def compile_project(project: Project, *, use_cache: bool = True, workers: int | 
         if entry and entry["digest"] == digest:
             results[shown], fresh[shown] = _result_from(entry), {**entry, "stamp": stamp}
             continue
-        todo.append(shown)
+        todo[shown] = (stamp, digest)
     for shown, result in zip(todo, _compile_many(project, [project.root / t for t in todo], workers)):
         results[shown] = result
-        path = project.root / shown
-        stat = path.stat()
-        entry = {"stamp": [stat.st_size, stat.st_mtime_ns],
-                 "digest": hashlib.sha256(path.read_bytes()).hexdigest(), **_result_to(result)}
-        if redact(json.dumps(entry)) == json.dumps(entry):  # a secret is never written down
-            fresh[shown] = entry
+        stamp, digest = todo[shown]  # if the file changed meanwhile, its stamp tells next time
+        entry = {"stamp": stamp, "digest": digest, **_result_to(result)}
+        if not secrets_active() or redact(json.dumps(entry)) == json.dumps(entry):
+            fresh[shown] = entry  # a result holding a secret is never written down
     if use_cache and (todo or len(fresh) != len(entries)):
         private_dir(project.root)
         _write_cache(cache_path, context, fresh)

@@ -26,3 +26,8 @@ def redact(text: str) -> str:
         if secret in text:
             text = text.replace(secret, MASK)
     return text
+
+
+def active() -> bool:
+    """Whether any secret is registered (when none is, nothing needs scrubbing)."""
+    return bool(_secrets)
