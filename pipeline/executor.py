@@ -172,9 +172,11 @@ class Executor:
         return values
 
     def _record(self, event: dict[str, Any]) -> None:
+        """Journal ``event`` durably (before returning) and fold it into the state."""
         with self._state_lock:
-            self.store.record(event)
+            self.store.append(event)
             apply_event(self.state, event)
+        self.store.sync()  # outside the lock: one fsync may cover several threads' events
 
     def _one(self, change: Change, result: ApplyResult) -> Outcome:
         address = change.address

@@ -200,13 +200,26 @@ class StateStore:
 
     def record(self, event: dict[str, Any]) -> None:
         """Append one event to the journal and make it durable before returning."""
+        self.append(event)
+        self.sync()
+
+    def append(self, event: dict[str, Any]) -> None:
+        """Write one event to the journal (not yet durable: ``sync`` makes it so).
+
+        Appends are ordered by the caller's lock; the fsync may then run outside it, so
+        that concurrent requests share their fsyncs instead of queueing for them.
+        """
         if self._journal is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._journal = open(self.journal_path, "a", encoding="utf-8")
         line = json.dumps(event, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         self._journal.write(line + "\n")
         self._journal.flush()
-        os.fsync(self._journal.fileno())
+
+    def sync(self) -> None:
+        """Make every appended event durable."""
+        if self._journal is not None:
+            os.fsync(self._journal.fileno())
 
     def save(self, state: State) -> None:
         """Write the snapshot (serial bumped) and drop the journal it now contains."""
