@@ -278,9 +278,9 @@ def main() -> int:
         parse = median_time(args.runs, lambda: csafe_parse(root))
         results: dict[str, Any] = {"parse_csafe_seconds": parse, "actions_in_state": recorded}
         for command in ("validate", "plan"):
-            cold = median_time(args.runs, lambda: pipeline(root, command), before=drop_cache)
+            cold = median_time(args.runs, lambda c=command: pipeline(root, c), before=drop_cache)  # type: ignore[misc]
             pipeline(root, command)
-            warm = median_time(args.runs, lambda: pipeline(root, command))
+            warm = median_time(args.runs, lambda c=command: pipeline(root, c))  # type: ignore[misc]
             results[f"{command}_cold_seconds"], results[f"{command}_warm_seconds"] = cold, warm
             results[f"{command}_cold_ratio"], results[f"{command}_warm_ratio"] = cold / parse, warm / parse
         drop_cache()

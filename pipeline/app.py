@@ -166,6 +166,7 @@ def apply(loaded: Loaded, *, confirm: Callable[[Plan], bool],
             needs_api = unknown or the_plan.pending
             with site_mod.publisher(loaded.site, loaded.project) if needs_api else nullcontext() as client:
                 if unknown:
+                    assert client is not None
                     settled = settle(state, client, tokens, clock, grace,
                                      lambda event: _journal(store, state, event))
                     dirty = bool(settled)

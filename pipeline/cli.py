@@ -308,10 +308,9 @@ def state_resolve(ctx: click.Context, address: str, published_id: str | None, lo
         raise UserError("give exactly one of --published ID and --not-published")
     workspace = app.open_workspace(_start(ctx))
     _announce(workspace.site)
-    record = app.resolve(workspace, address, published_id=published_id, location=location)
+    app.resolve(workspace, address, published_id=published_id, location=location)
     _echo(f"{address}: published {published_id}" if published_id
-               else f"{address}: not published; the next apply publishes it")
-    del record
+          else f"{address}: not published; the next apply publishes it")
 
 
 @state.command("mv")

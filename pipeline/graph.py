@@ -6,7 +6,6 @@ import heapq
 from dataclasses import dataclass
 from typing import AbstractSet, Iterable, Mapping
 
-from . import catalog
 from .errors import Diagnostic, UserError
 from .manifests import DesiredAction
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
@@ -85,7 +85,8 @@ class Renderer:
             keep_trailing_newline=False,
             auto_reload=False,
         )
-        env, safe_range = self.env, self.env.globals["range"]
+        env = self.env
+        safe_range: Callable[..., Iterator[int]] = self.env.globals["range"]  # type: ignore[assignment]
 
         def bounded_range(*args: int) -> Iterator[int]:
             # Every step of a loop checks the clock, so nested loops cannot spin for ever.

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Mapping
 from urllib.parse import urlsplit, urlunsplit
 
-from .errors import Diagnostic, Location, UserError
+from .errors import Diagnostic, UserError
 from .models import SUBDOMAIN_PATTERN, check_http_url
 from .project import Project, private_dir
 

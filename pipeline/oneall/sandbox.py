@@ -20,7 +20,7 @@ import secrets
 import string
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.utils import formatdate
 from pathlib import Path
 from socketserver import ThreadingMixIn
@@ -465,7 +465,7 @@ class SandboxServer:
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def start(self) -> "SandboxServer":
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="oneall-sandbox",
