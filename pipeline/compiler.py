@@ -36,7 +36,8 @@ PARALLEL_MIN = 400
 RACY_SECONDS = 2.0  # a file written this close to the cache may change unseen in its mtime
 
 
-def compile_project(project: Project, *, use_cache: bool = True, workers: int | None = None) -> Compiled:
+def compile_project(project: Project, *, use_cache: bool = True, workers: int | None = None,
+                    parallel_min: int | None = None) -> Compiled:
     """Every manifest's result, from the cache where nothing changed, compiled otherwise."""
     manifests, others = project.scan()
     cache_path = project.root / PRIVATE_DIR / "cache" / "compile.marshal"
@@ -61,7 +62,9 @@ def compile_project(project: Project, *, use_cache: bool = True, workers: int | 
             results[shown], fresh[shown] = _result_from(entry), {**entry, "stamp": stamp}
             continue
         todo[shown] = (stamp, digest)
-    for shown, result in zip(todo, _compile_many(project, [project.root / t for t in todo], workers)):
+    compiled = _compile_many(project, [project.root / t for t in todo], workers,
+                             PARALLEL_MIN if parallel_min is None else parallel_min)
+    for shown, result in zip(todo, compiled):
         results[shown] = result
         stamp, digest = todo[shown]  # if the file changed meanwhile, its stamp tells next time
         entry = {"stamp": stamp, "digest": digest, **_result_to(result)}
@@ -73,11 +76,12 @@ def compile_project(project: Project, *, use_cache: bool = True, workers: int | 
     return merge([results[shown] for shown in manifests])
 
 
-def _compile_many(project: Project, paths: list[Path], workers: int | None) -> list[FileResult]:
+def _compile_many(project: Project, paths: list[Path], workers: int | None,
+                  parallel_min: int) -> list[FileResult]:
     from .render import Renderer
 
     cores = workers or min(os.cpu_count() or 1, 8)
-    if cores < 2 or len(paths) < PARALLEL_MIN or "fork" not in multiprocessing.get_all_start_methods():
+    if cores < 2 or len(paths) < parallel_min or "fork" not in multiprocessing.get_all_start_methods():
         renderer = Renderer(project.templates_dir if project.templates_dir.is_dir() else None)
         return [compile_file(project, renderer, p) for p in paths]
     global _PROJECT
