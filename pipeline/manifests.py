@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import posixpath
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -67,12 +68,12 @@ class DesiredAction:
 def request_digest(type_name: str, token: str, request: dict[str, Any], prefix: str = "") -> str:
     """A stable digest of what would be sent: changes when the post would differ.
 
-    A reference within the same manifest counts as ``./name``, so moving or renaming a
-    manifest file leaves its actions' digests as they were (and the planner can tell a
-    moved post from a new one).
+    A reference counts by its path relative to the manifest (``./name`` within it), so
+    moving or renaming a manifest, or a folder of them, leaves the digests as they were
+    and the planner can tell a moved post from a new one.
     """
     if prefix:
-        request = {k: _relative(v, prefix + "/") for k, v in request.items()}
+        request = {k: _relative(v, prefix) for k, v in request.items()}
     canonical = json.dumps([type_name, token, request], sort_keys=True,
                            separators=(",", ":"), ensure_ascii=False)
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
@@ -81,8 +82,11 @@ def request_digest(type_name: str, token: str, request: dict[str, Any], prefix: 
 def _relative(value: Any, prefix: str) -> Any:
     if isinstance(value, list):
         return [_relative(v, prefix) for v in value]
-    if isinstance(value, dict) and isinstance(value.get("ref"), str) and value["ref"].startswith(prefix):
-        return {"ref": "./" + value["ref"][len(prefix):]}
+    if isinstance(value, dict) and isinstance(value.get("ref"), str):
+        target = value["ref"]
+        if target.startswith(prefix + "/"):
+            return {"ref": "./" + target[len(prefix) + 1:]}
+        return {"ref": posixpath.relpath(target, posixpath.dirname(prefix) or ".")}
     return value
 
 

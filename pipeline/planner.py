@@ -22,11 +22,11 @@ def plan(graph: Graph, state: State, now: datetime,
     kinds: dict[str, ChangeKind] = {}
     # Published posts whose address is in no manifest, by what they are: a desired
     # action that is exactly one of them is that post, moved, and is never sent again.
+    # (An unknown one is matched too: its new address must wait for it to be settled.)
     gone: dict[tuple[str, str, str], list[str]] = {}
     for address in sorted(set(state.resources) - set(graph.actions)):
         rec = state.resources[address]
-        if rec.status == "published":
-            gone.setdefault((rec.type, rec.identity, rec.digest), []).append(address)
+        gone.setdefault((rec.type, rec.identity, rec.digest), []).append(address)
     moved: set[str] = set()
     users: dict[str, list[str]] = {a: [] for a in graph.actions}
     for address, needs in graph.deps.items():
@@ -36,7 +36,8 @@ def plan(graph: Graph, state: State, now: datetime,
     def due_now(address: str) -> bool:
         """Will this address be sent by an apply now (as far as its own record and time go)?"""
         when = graph.actions[address].publish_at
-        return address not in state.resources and (when is None or when <= now)
+        fresh = address not in state.resources or address in replace
+        return fresh and (when is None or when <= now)
 
     for address in graph.order:
         action = graph.actions[address]
@@ -47,11 +48,21 @@ def plan(graph: Graph, state: State, now: datetime,
         replacing = False
         moved_from = None
         candidates = gone.get((action.type, action.identity, action.digest)) if record is None else None
-        if candidates and address not in replace:
+        if candidates and address not in replace and state.resources[candidates[0]].status == "unknown":
+            # The same action, moved while its outcome was unknown: never sent again here.
+            kind = "unknown"
+            reason = (f"moved from {candidates[0]}, whose request's answer never came: apply reads it "
+                      "back first, or settle it: pipeline state resolve")
+            moved.add(candidates[0])
+        elif candidates and address not in replace:
             moved_from = candidates.pop(0)
             moved.add(moved_from)
             record = state.resources[moved_from]
             kind, reason = "noop", f"moved from {moved_from}: the same post; apply records it under its new address"
+            if _expired(action.type, record, now) and any(due_now(u) for u in users[address]):
+                # Moved, and removed by the network meanwhile: uploaded again, under the new address.
+                kind, replacing, moved_from = "create", True, None
+                reason = "moved, and removed by the network, unattached, since; uploaded again"
         elif _expired(action.type, record, now) and any(due_now(u) for u in users[address]) \
                 and address not in replace:
             # Twitter deleted the unattached upload: uploading it again publishes nothing.

@@ -278,3 +278,22 @@ def test_apply_off_a_terminal_prints_progress_lines(project: Project, sandbox: S
     project.manifest("posts/launch", LAUNCH)
     result = project.run("apply", "--yes", env=site_env)
     assert "progress: 2/2 done" in result.output
+
+
+def test_moving_a_folder_with_references_across_manifests_never_posts_again(
+        project: Project, sandbox: SandboxServer, site_env: dict[str, str]) -> None:
+    project.manifest("posts/launch", LAUNCH)
+    project.manifest("posts/later", """
+        actions:
+          again:
+            type: twitter.post
+            identity: acme-twitter
+            message: the same picture, later
+            attachments: [{ref: posts/launch/hero}]
+    """)
+    assert project.run("apply", "--yes", env=site_env).exit_code == 0
+    (project.root / "content/posts").rename(project.root / "content/archive")
+    later = project.root / "content/archive/later.yaml"
+    later.write_text(later.read_text().replace("posts/launch/hero", "archive/launch/hero"))
+    planned = project.run("plan", env=site_env)
+    assert "to create" not in planned.output and "3 moved" in planned.output, planned.output

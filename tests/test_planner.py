@@ -153,3 +153,20 @@ def test_an_expired_twitter_picture_is_uploaded_again_for_a_new_tweet() -> None:
     assert [(c.kind, c.replace) for c in result.changes] == [("create", True), ("create", False)]
     # With no new tweet to attach it to, an old upload is simply left alone.
     assert kinds([pic], state(p__pic=old)) == [("noop", "p/pic")]
+
+
+def test_an_action_moved_while_its_outcome_is_unknown_is_never_created() -> None:
+    a = act("new/a")
+    record = Record(type=a.type, identity="acme", digest=a.digest, status="unknown")
+    result = plan(graph.build([a]), state(old__a=record), NOW)
+    assert [(c.kind, c.address) for c in result.changes] == [("unknown", "new/a")]
+
+
+def test_a_moved_twitter_picture_that_expired_is_uploaded_again_for_a_new_tweet() -> None:
+    pic = act("new/pic", "twitter.picture", url="https://x.example/a.png")
+    tweet = act("new/tweet", message="fresh", attachments=[{"ref": "new/pic"}])
+    old = Record(type=pic.type, identity="acme", digest=pic.digest, status="published",
+                 result={"picture_id": "1"}, published_at=NOW - timedelta(days=3))
+    result = plan(graph.build([pic, tweet]), state(old__pic=old), NOW)
+    assert [(c.kind, c.address, c.replace) for c in result.changes] == [
+        ("create", "new/pic", True), ("create", "new/tweet", False)]
