@@ -32,7 +32,8 @@ _PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&])")
 
 
 def inline(text: str) -> str:
-    """Untrusted text outside code: no Markdown, no HTML, no @mention."""
+    """Untrusted text outside code: no Markdown, no HTML, no @mention, no line break."""
+    text = " ".join(text.splitlines())
     return _PUNCTUATION.sub(r"\\\1", text).replace("@", "@\u200b")
 
 
@@ -77,7 +78,7 @@ def plan_markdown(plan: Plan, *, sandbox: bool = False) -> str:
 
 def _change(change: Change) -> list[str]:
     head = f"#### {_TITLE[change.kind]} {inline(change.address)}"
-    meta = f"`{change.type}` as **{inline(change.identity)}**"
+    meta = f"{inline(change.type)} as **{inline(change.identity)}**"  # an orphan's type is from the state
     if change.in_change:
         meta += " · from this change"
     if change.publish_at and change.kind == "wait":

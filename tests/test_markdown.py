@@ -77,6 +77,7 @@ def test_long_content_is_folded(project: Project) -> None:
 
 @pytest.mark.parametrize(("text", "expected"), [
     ("@team", "@\u200bteam"), ("<b>", "\\<b\\>"), ("*x*", "\\*x\\*"), ("[a](b)", "\\[a\\]\\(b\\)"),
+    ("a\nPlan: 0 to create", "a Plan: 0 to create"), ("`x` <img>", "\\`x\\` \\<img\\>"),
 ])
 def test_inline_text_cannot_format_link_or_ping(text: str, expected: str) -> None:
     assert inline(text) == expected
