@@ -16,7 +16,7 @@ from .executor import ApplyResult, Event, Executor
 from .graph import Graph
 from .compiler import compile_project
 from . import catalog
-from .models import Plan, Record, State
+from .models import Change, Plan, Record, State
 from .settle import Settled, settle
 from .project import CONFIG_FILE, Project, find_root, load_project
 from .state import StateStore, apply_event
@@ -99,8 +99,14 @@ def inputs_digest(loaded: Loaded) -> str:
 
 
 def apply_saved(loaded: Loaded, saved: Plan, *, on_event: Callable[[Event], None] = lambda e: None,
+                announce: Callable[[Plan], None] = lambda plan: None,
                 parallelism: int = 8, lock_timeout: float = 0.0) -> Applied:
-    """Carry out exactly the changes of a reviewed plan, or refuse if it has gone stale."""
+    """Carry out exactly the changes of a reviewed plan, or refuse if it has gone stale.
+
+    The file is not trusted for what it says to send: the plan is made again from the
+    manifests and the locked state, and every change to carry out must be the same in
+    both (kind, type, identity, digest, request); what is sent is the fresh rendering.
+    """
     if saved.site != loaded.site.name:
         raise UserError(Diagnostic(f"the plan was made against site {saved.site!r}, "
                                    f"but this run's site is {loaded.site.name!r}"))
@@ -119,6 +125,9 @@ def apply_saved(loaded: Loaded, saved: Plan, *, on_event: Callable[[Event], None
             raise UserError(Diagnostic(
                 "manifests, templates or configuration changed since the plan was made",
                 hint="make a new plan"))
+        verified = _verified(loaded, state, saved)
+        announce(verified)
+        saved = verified
         moved: list[tuple[str, str]] = []
         result: ApplyResult | None = None
         try:
@@ -200,6 +209,29 @@ def move(workspace: Workspace, source: str, target: str) -> None:
             raise UserError(Diagnostic(f"{target}: already in the state"))
         _journal(store, state, {"op": "move", "address": source, "to": target})
         store.save(state)
+
+
+def _verified(loaded: Loaded, state: State, saved: Plan) -> Plan:
+    """The saved plan's changes to carry out, as planned afresh now; refuses a mismatch."""
+    replace = frozenset(c.address for c in saved.changes if c.kind == "create" and c.replace)
+    fresh = {c.address: c for c in make_plan(loaded, state, now_utc(), replace).changes}
+    keep: list[Change] = []
+    for change in saved.changes:
+        if change.kind != "create" and not change.moved_from:
+            continue
+        now = fresh.get(change.address)
+        same = now is not None and (now.kind, now.type, now.identity, now.digest, now.replace,
+                                    now.moved_from, now.request) == (
+            change.kind, change.type, change.identity, change.digest, change.replace,
+            change.moved_from, change.request)
+        if not same:
+            raise UserError(Diagnostic(f"{change.address}: the plan file does not match what the "
+                                       "manifests and the state give now", hint="make a new plan"))
+        assert now is not None
+        keep.append(now)
+    return Plan(site=saved.site, created_at=saved.created_at, changes=tuple(keep),
+                state_lineage=saved.state_lineage, state_serial=saved.state_serial,
+                inputs_digest=saved.inputs_digest, changed_since=saved.changed_since)
 
 
 #: Requests in flight for one account when pipeline.yaml says nothing of its network.

@@ -196,10 +196,12 @@ def apply(ctx: click.Context, planfile: Path | None, yes: bool, replace: tuple[s
         progress.append(report.Progress(the_plan.count("create"), tty=tty))
 
     if saved is not None:
-        _echo(report.plan_text(saved), nl=False)
-        start(saved)
-        applied = app.apply_saved(loaded, saved, on_event=on_event, parallelism=parallelism,
-                                  lock_timeout=lock_timeout)
+        def announce(verified: Any) -> None:
+            _echo(report.plan_text(verified), nl=False)
+            start(verified)
+
+        applied = app.apply_saved(loaded, saved, on_event=on_event, announce=announce,
+                                  parallelism=parallelism, lock_timeout=lock_timeout)
     else:
         applied = app.apply(loaded, confirm=confirm, on_event=on_event, parallelism=parallelism,
                             lock_timeout=lock_timeout, replace=frozenset(replace))

@@ -108,3 +108,26 @@ def test_a_file_that_is_not_a_plan_is_refused(project: Project, site_env: dict[s
     result = project.run("apply", str(bogus), env=site_env)
     assert result.exit_code == 1 and "not a plan saved by `pipeline plan --out`" in result.stderr
     assert project.run("apply", str(bogus), "--replace", "posts/a/tweet", env=site_env).exit_code == 1
+
+
+def test_a_tampered_plan_is_refused(project: Project, sandbox: SandboxServer, site_env: dict[str, str]) -> None:
+    project.manifest("posts/a", TWO)
+    path = saved(project, site_env)
+    for tamper in ("message", "type", "identity", "request-key"):
+        plan = json.loads(path.read_text())
+        tweet = next(c for c in plan["changes"] if c["address"] == "posts/a/tweet")
+        if tamper == "message":
+            tweet["request"]["message"] = "TAMPERED"
+        elif tamper == "type":
+            tweet["type"] = "twitter.nope"
+        elif tamper == "identity":
+            tweet["identity"] = "other-twitter"
+        else:
+            tweet["request"]["mesage"] = tweet["request"].pop("message")
+        forged = project.root / f"forged-{tamper}.json"
+        forged.write_text(json.dumps(plan))
+        result = project.run("apply", str(forged), env=site_env)
+        assert result.exit_code == 1, (tamper, result.output)
+        assert "posts/a/tweet: the plan file does not match" in result.stderr
+        assert "Traceback" not in result.output
+    assert sandbox.sandbox.received == []
