@@ -89,12 +89,10 @@ def inputs_digest(loaded: Loaded) -> str:
     digest = hashlib.sha256()
     digest.update(project.config.model_dump_json().encode())
     digest.update(b"\0" + loaded.site.name.encode() + b"\0")
-    files = [project.root / CONFIG_FILE]
-    if project.content_dir.is_dir():
-        files += sorted(p for p in project.content_dir.rglob("*") if p.is_file())
-    for path in files:
-        digest.update(project.shown(path).encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    manifests, others = project.scan()  # symlinked folders included, as Jinja reads them
+    for shown in [CONFIG_FILE, *sorted(manifests + others)]:
+        digest.update(shown.encode() + b"\0")
+        digest.update(hashlib.sha256((project.root / shown).read_bytes()).digest())
     return "sha256:" + digest.hexdigest()
 
 

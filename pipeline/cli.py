@@ -18,7 +18,7 @@ import click
 
 from . import __version__
 from .errors import PipelineError, UserError
-from .redact import redact
+from .redact import contains_secret, redact
 
 EXIT_OK, EXIT_ERROR, EXIT_PENDING, EXIT_BUG = 0, 1, 2, 3
 
@@ -127,9 +127,9 @@ def plan(ctx: click.Context, detailed_exitcode: bool, replace: tuple[str, ...], 
     the_plan = app.plan(loaded, replace=frozenset(replace), changed_since=changed_since,
                         saving=out is not None)
     if out is not None:
-        text = report.plan_json(the_plan)
-        if redact(text) != text:
+        if contains_secret([c.request for c in the_plan.changes]):
             raise UserError("the plan holds a secret value, so it cannot be saved to a file")
+        text = report.plan_json(the_plan)
         out.write_text(text, encoding="utf-8")
     if fmt == "json":
         _echo(report.plan_json(the_plan), nl=False)

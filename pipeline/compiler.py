@@ -3,21 +3,18 @@
 The cache lives in ``.pipeline/cache/`` (never committed, safe to delete), as plain
 data in ``marshal`` form. An entry is
 one manifest's compiled result, keyed by the file's content digest, under a context
-key that covers everything else a result depends on: the pipeline's version, the
-configuration in force, and every template and media file (by path, size and mtime).
-As git does with its index, a file whose size and mtime are unchanged is not read
-again; a changed one is hashed, and compiled only if its content changed. A result that
-holds a secret value is never cached.
+key that covers everything else a result depends on: the pipeline's own code, the
+configuration in force, the templates (by content) and the media files (by path, size
+and mtime). A file is compiled again only if its content changed. Neither a result
+that holds a secret value nor one with problems is cached.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import marshal
 import multiprocessing
 import os
-import time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -28,12 +25,11 @@ from .errors import Diagnostic, Location
 from .manifests import Compiled, DesiredAction, FileResult, RefUse, compile_file, merge
 from .project import PRIVATE_DIR, Project, private_dir
 from .redact import active as secrets_active
-from .redact import redact
+from .redact import contains_secret
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 #: Below this many files to compile, starting processes costs more than it saves.
 PARALLEL_MIN = 400
-RACY_SECONDS = 2.0  # a file written this close to the cache may change unseen in its mtime
 
 
 def compile_project(project: Project, *, use_cache: bool = True, workers: int | None = None,
@@ -43,32 +39,29 @@ def compile_project(project: Project, *, use_cache: bool = True, workers: int | 
     cache_path = project.root / PRIVATE_DIR / "cache" / "compile.marshal"
     context = _context_key(project, others)
     entries = _read_cache(cache_path, context) if use_cache else {}
-    now = time.time()
     root = str(project.root)
     results: dict[str, FileResult] = {}
     fresh: dict[str, dict[str, Any]] = {}
-    todo: dict[str, tuple[list[int], str]] = {}  # to compile: stamp and digest, taken once
+    todo: dict[str, str] = {}  # to compile, with the digest of what was read
     for shown in manifests:
-        path = f"{root}/{shown}"
-        stat = os.stat(path)
-        entry = entries.get(shown)
-        stamp = [stat.st_size, stat.st_mtime_ns]
-        if entry and entry["stamp"] == stamp and now - stat.st_mtime > RACY_SECONDS:
-            results[shown], fresh[shown] = _result_from(entry), entry
-            continue
-        with open(path, "rb") as fh:
+        # Every file is read and hashed: a stat-based shortcut would miss an edit that
+        # kept the size and the time (cp -p, rsync -a, tar), and reading is cheap.
+        with open(f"{root}/{shown}", "rb") as fh:
             digest = hashlib.sha256(fh.read()).hexdigest()
+        entry = entries.get(shown)
         if entry and entry["digest"] == digest:
-            results[shown], fresh[shown] = _result_from(entry), {**entry, "stamp": stamp}
+            results[shown] = _result_from(entry)
+            fresh[shown] = entry
             continue
-        todo[shown] = (stamp, digest)
+        todo[shown] = digest
     compiled = _compile_many(project, [project.root / t for t in todo], workers,
                              PARALLEL_MIN if parallel_min is None else parallel_min)
     for shown, result in zip(todo, compiled):
         results[shown] = result
-        stamp, digest = todo[shown]  # if the file changed meanwhile, its stamp tells next time
-        entry = {"stamp": stamp, "digest": digest, **_result_to(result)}
-        if not secrets_active() or redact(json.dumps(entry)) == json.dumps(entry):
+        if result.problems:
+            continue  # an error (a render that timed out on a busy machine?) is found again
+        entry = {"digest": todo[shown], **_result_to(result)}
+        if not secrets_active() or not contains_secret(entry):
             fresh[shown] = entry  # a result holding a secret is never written down
     if use_cache and (todo or len(fresh) != len(entries)):
         private_dir(project.root)
@@ -106,13 +99,34 @@ def _compile_chunk(paths: list[Path]) -> list[FileResult]:
 
 
 def _context_key(project: Project, others: list[str]) -> str:
-    """What every result depends on besides its own file: version, config, templates, media."""
-    digest = hashlib.sha256(f"{CACHE_FORMAT}:{__version__}:".encode())
+    """What every result depends on besides its own file: this code, the configuration,
+    the templates (by content) and the media files (by size and time: only their
+    existence, size and format matter)."""
+    digest = hashlib.sha256(f"{CACHE_FORMAT}:{__version__}:{_code_digest()}:".encode())
     digest.update(project.config.model_dump_json().encode())
+    templates = f"{project.shown(project.templates_dir)}/"
     for shown in others:
-        stat = os.stat(project.root / shown)
-        digest.update(f"{shown}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+        path = project.root / shown
+        if shown.startswith(templates):
+            digest.update(f"{shown}:{hashlib.sha256(path.read_bytes()).hexdigest()}\n".encode())
+        else:
+            stat = os.stat(path)
+            digest.update(f"{shown}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()
+
+
+_CODE: list[str] = []
+
+
+def _code_digest() -> str:
+    """A digest of this package's own source: a fix to validation or rendering must not
+    be hidden by results cached by the code before it (the version alone moves rarely)."""
+    if not _CODE:
+        digest = hashlib.sha256()
+        for path in sorted(Path(__file__).parent.rglob("*.py")):
+            digest.update(path.read_bytes())
+        _CODE.append(digest.hexdigest())
+    return _CODE[0]
 
 
 def _read_cache(path: Path, context: str) -> dict[str, dict[str, Any]]:

@@ -10,7 +10,6 @@ prints: it reports through ``on_event``.
 from __future__ import annotations
 
 import heapq
-import json
 import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ from . import catalog
 from .catalog import Kind
 from .errors import ApiError, OutcomeUnknownError, PipelineError, TransportError
 from .models import Change, Plan, State
-from .redact import redact
+from .redact import contains_secret, redact
 from .state import StateStore, apply_event
 
 
@@ -189,7 +188,7 @@ class Executor:
         intent: dict[str, Any] = {**base, "op": "intent", "at": attempted}
         # What was sent lets apply read the post back if the answer is lost; a value
         # holding a secret is not written down (and that post is settled by hand).
-        if redact(json.dumps(values)) == json.dumps(values):
+        if not contains_secret(values):
             intent["sent"] = values
         if change.replace and change.record is not None:
             intent["replaces"] = change.record.model_dump(mode="json", exclude_none=True)

@@ -45,15 +45,20 @@ class Project:
         manifests: list[str] = []
         others: list[str] = []
         stack = [(str(self.content_dir), CONTENT_DIR)]
+        seen: set[str] = set()  # folders by real path: a symlinked one is followed once
         while stack:
             folder, shown = stack.pop()
+            real = os.path.realpath(folder)
+            if real in seen:
+                continue
+            seen.add(real)
             try:
                 entries = list(os.scandir(folder))
             except OSError:
                 continue
             for entry in entries:
                 rel = f"{shown}/{entry.name}"
-                if entry.is_dir(follow_symlinks=False):
+                if entry.is_dir():  # symlinked folders too: Jinja's loader follows them
                     stack.append((entry.path, rel))
                 elif entry.is_file():
                     in_templates = rel.startswith(f"{CONTENT_DIR}/{TEMPLATES_DIR}/")

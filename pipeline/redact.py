@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import threading
+from typing import Any
 from urllib.parse import quote
 
 _lock = threading.Lock()
@@ -18,6 +20,9 @@ def register(secret: str | None) -> None:
     with _lock:
         _secrets.add(secret)
         _secrets.add(quote(secret, safe=""))
+        # As JSON and text reports escape it ("ab\"cd", "Z\u00fcrich"), so must the mask.
+        _secrets.add(json.dumps(secret)[1:-1])
+        _secrets.add(json.dumps(secret, ensure_ascii=False)[1:-1])
 
 
 def redact(text: str) -> str:
@@ -26,6 +31,17 @@ def redact(text: str) -> str:
         if secret in text:
             text = text.replace(secret, MASK)
     return text
+
+
+def contains_secret(value: Any) -> bool:
+    """Whether any string inside ``value`` (dicts, lists, tuples) holds a secret."""
+    if isinstance(value, str):
+        return any(secret in value for secret in _secrets)
+    if isinstance(value, dict):
+        return any(contains_secret(k) or contains_secret(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(contains_secret(v) for v in value)
+    return False
 
 
 def active() -> bool:

@@ -85,3 +85,15 @@ def test_what_a_result_depends_on_invalidates_it(example: Path, change: str, mon
         expected = "Acme Rocket is out! https://acme.example/shop #ZenithRocket"
     assert message(before[0]) == "Acme Rocket is out! https://acme.example/shop #AcmeRocket"
     assert message(compiled(example)[0]) == expected
+
+
+def test_an_edit_that_keeps_size_and_time_is_seen(example: Path) -> None:
+    path = example / "content/posts/2026-12-03-behind-the-scenes.yaml"
+    stat = path.stat()
+    before = compiled(example)
+    path.write_text(path.read_text().replace("three prototypes", "seven prototypes"))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # as cp -p or rsync -a would
+    after = compiled(example)
+    thread = "posts/2026-12-03-behind-the-scenes/thread"
+    assert "seven" in next(a for a in after[0] if a.address == thread).request["message"]
+    assert before != after
