@@ -5,20 +5,24 @@ from __future__ import annotations
 import hashlib
 from contextlib import nullcontext
 from dataclasses import dataclass
+from dataclasses import replace as dataclass_replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Mapping
+
+from pydantic import ValidationError
 
 from . import graph as graph_mod
 from . import git, planner, site as site_mod
 from .errors import Diagnostic, UserError
 from .executor import ApplyResult, Event, Executor
 from .graph import Graph
-from .compiler import compile_project
+from .compiler import Fingerprint, compile_project, read_blob, write_blob
 from . import catalog
-from .models import Change, Plan, Record, State
+from .models import PLAN_FILE, Change, Plan, Record, State
+from .redact import contains_secret
 from .settle import Settled, settle
-from .project import CONFIG_FILE, Project, find_root, load_project
+from .project import CONFIG_FILE, PRIVATE_DIR, Project, find_root, load_project, private_dir
 from .state import StateStore, apply_event
 
 
@@ -53,8 +57,13 @@ def open_workspace(start: Path, env: Mapping[str, str] | None = None) -> Workspa
 
 def load(start: Path, env: Mapping[str, str] | None = None, *, use_cache: bool = True) -> Loaded:
     """Load, validate and render everything; every problem is raised at once."""
-    workspace = open_workspace(start, env)
-    compiled = compile_project(workspace.project, use_cache=use_cache)
+    return load_workspace(open_workspace(start, env), use_cache=use_cache)
+
+
+def load_workspace(workspace: Workspace, *, use_cache: bool = True,
+                   prints: Fingerprint | None = None) -> Loaded:
+    """``load`` for a workspace already open (and maybe its files already hashed)."""
+    compiled = compile_project(workspace.project, use_cache=use_cache, prints=prints)
     graph = graph_mod.build(compiled.actions, compiled.problems, compiled.broken)
     return Loaded(workspace.project, workspace.site, graph)
 
@@ -80,6 +89,68 @@ def plan(loaded: Loaded, *, now: datetime | None = None, replace: frozenset[str]
     inputs = inputs_digest(loaded) if saving else ""
     return make_plan(loaded, loaded.store().load(), now or now_utc(), replace, inputs=inputs,
                      changed_since=changed_since)
+
+
+# ---------------------------------------------------------------- remembered plans
+#
+# A plan of a repository where nothing changed is the same plan: same manifests, same
+# templates and config, same state, and no schedule or upload expiry passed since. Its
+# summary (counts, and the changes that are not unchanged) is remembered in
+# .pipeline/cache, so that a plan on every push costs a hash of the files, not a
+# compile and a planning of every action. Only `plan`'s text and Markdown use it;
+# apply, saved plans and JSON always plan in full.
+
+_SUMMARY = Path("cache") / "plan.marshal"
+
+
+def _summary_key(workspace: Workspace, prints: Fingerprint) -> str:
+    store = workspace.store()
+    digest = hashlib.sha256(f"{prints.key()}:{workspace.site.name}:".encode())
+    for path in (store.path, store.journal_path):
+        try:
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+        except FileNotFoundError:
+            digest.update(b"-")
+    return digest.hexdigest()
+
+
+def remembered_plan(workspace: Workspace, prints: Fingerprint, now: datetime) -> Plan | None:
+    """The summary of the last plan, if nothing it rests on has changed since."""
+    blob = read_blob(workspace.project.root / PRIVATE_DIR / _SUMMARY)
+    if not isinstance(blob, dict) or blob.get("key") != _summary_key(workspace, prints):
+        return None
+    until = blob.get("valid_until")
+    if until is not None and now >= datetime.fromisoformat(until):
+        return None  # a scheduled post came due, or an upload expired
+    try:
+        summary = PLAN_FILE.validate_python(blob["plan"])
+    except (ValidationError, KeyError, TypeError):
+        return None
+    return dataclass_replace(summary, created_at=now)
+
+
+def plan_and_remember(loaded: Loaded, prints: Fingerprint, now: datetime | None = None) -> Plan:
+    """A full plan, whose summary is remembered for the next run."""
+    now = now or now_utc()
+    state = loaded.store().load()
+    the_plan = make_plan(loaded, state, now, frozenset())
+    listed = tuple(c for c in the_plan.changes if c.kind != "noop" or c.moved_from)
+    summary = dataclass_replace(the_plan, changes=listed,
+                                noop_omitted=len(the_plan.changes) - len(listed))
+    times = [c.publish_at for c in the_plan.changes if c.kind == "wait" and c.publish_at and c.publish_at > now]
+    for record in state.resources.values():
+        ttl = catalog.BY_TYPE[record.type].unattached_ttl if record.type in catalog.BY_TYPE else None
+        if ttl and record.published_at and record.published_at + ttl > now:
+            times.append(record.published_at + ttl)
+    if contains_secret([c.request for c in listed]):
+        return the_plan  # a secret is never written down
+    private_dir(loaded.project.root)
+    write_blob(loaded.project.root / PRIVATE_DIR / _SUMMARY, {
+        "key": _summary_key(loaded, prints),
+        "valid_until": min(times).isoformat() if times else None,
+        "plan": PLAN_FILE.dump_python(summary, mode="json"),
+    })
+    return the_plan
 
 
 def inputs_digest(loaded: Loaded) -> str:

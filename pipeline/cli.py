@@ -121,11 +121,21 @@ def plan(ctx: click.Context, detailed_exitcode: bool, replace: tuple[str, ...], 
          out: Path | None, changed_since: str | None, show_unchanged: bool) -> None:
     """Show what apply would do, per action."""
     from . import app, github, markdown, report
+    from .compiler import fingerprint
 
-    loaded = app.load(_start(ctx))
-    _announce(loaded.site)
-    the_plan = app.plan(loaded, replace=frozenset(replace), changed_since=changed_since,
-                        saving=out is not None)
+    workspace = app.open_workspace(_start(ctx))
+    # A plain plan may come from the summary remembered when nothing has changed since.
+    plain = fmt != "json" and not (out or changed_since or replace or show_unchanged)
+    prints = fingerprint(workspace.project) if plain else None
+    the_plan = app.remembered_plan(workspace, prints, app.now_utc()) if prints else None
+    if the_plan is None:
+        loaded = app.load_workspace(workspace, prints=prints)
+        if prints:
+            the_plan = app.plan_and_remember(loaded, prints)
+        else:
+            the_plan = app.plan(loaded, replace=frozenset(replace), changed_since=changed_since,
+                                saving=out is not None)
+    _announce(workspace.site)
     if out is not None:
         if contains_secret([c.request for c in the_plan.changes]):
             raise UserError("the plan holds a secret value, so it cannot be saved to a file")
@@ -134,13 +144,13 @@ def plan(ctx: click.Context, detailed_exitcode: bool, replace: tuple[str, ...], 
     if fmt == "json":
         _echo(report.plan_json(the_plan), nl=False)
     elif fmt == "markdown":
-        _echo(markdown.plan_markdown(the_plan, sandbox=loaded.site.is_sandbox), nl=False)
+        _echo(markdown.plan_markdown(the_plan, sandbox=workspace.site.is_sandbox), nl=False)
     else:
         _echo(report.plan_text(the_plan, show_noop=show_unchanged), nl=False)
     if out is not None:
         _echo(f"Saved the plan to {out}: `pipeline apply {out}` carries out exactly it.", err=True)
     if github.summary_path():
-        github.append_summary(redact(markdown.plan_markdown(the_plan, sandbox=loaded.site.is_sandbox)))
+        github.append_summary(redact(markdown.plan_markdown(the_plan, sandbox=workspace.site.is_sandbox)))
     if detailed_exitcode and (the_plan.pending or the_plan.count("unknown") or the_plan.moves):
         _fail(EXIT_PENDING)
 

@@ -16,6 +16,7 @@ import marshal
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -32,22 +33,43 @@ CACHE_FORMAT = 2
 PARALLEL_MIN = 400
 
 
-def compile_project(project: Project, *, use_cache: bool = True, workers: int | None = None,
-                    parallel_min: int | None = None) -> Compiled:
-    """Every manifest's result, from the cache where nothing changed, compiled otherwise."""
+@dataclass(frozen=True)
+class Fingerprint:
+    """What a project's compiled result depends on: the context key, and each manifest's
+    content digest, in order."""
+
+    context: str
+    digests: dict[str, str]
+
+    def key(self) -> str:
+        digest = hashlib.sha256(self.context.encode())
+        for shown, file_digest in self.digests.items():
+            digest.update(f"{shown}:{file_digest}\n".encode())
+        return digest.hexdigest()
+
+
+def fingerprint(project: Project) -> Fingerprint:
+    """Every file read and hashed: a stat-based shortcut would miss an edit that kept the
+    size and the time (cp -p, rsync -a, tar), and reading is cheap."""
     manifests, others = project.scan()
+    digests = {}
+    for shown in manifests:
+        with open(project.root / shown, "rb") as fh:
+            digests[shown] = hashlib.sha256(fh.read()).hexdigest()
+    return Fingerprint(_context_key(project, others), digests)
+
+
+def compile_project(project: Project, *, use_cache: bool = True, workers: int | None = None,
+                    parallel_min: int | None = None, prints: Fingerprint | None = None) -> Compiled:
+    """Every manifest's result, from the cache where nothing changed, compiled otherwise."""
+    prints = prints or fingerprint(project)
     cache_path = project.root / PRIVATE_DIR / "cache" / "compile.marshal"
-    context = _context_key(project, others)
+    context = prints.context
     entries = _read_cache(cache_path, context) if use_cache else {}
-    root = str(project.root)
     results: dict[str, FileResult] = {}
     fresh: dict[str, dict[str, Any]] = {}
     todo: dict[str, str] = {}  # to compile, with the digest of what was read
-    for shown in manifests:
-        # Every file is read and hashed: a stat-based shortcut would miss an edit that
-        # kept the size and the time (cp -p, rsync -a, tar), and reading is cheap.
-        with open(f"{root}/{shown}", "rb") as fh:
-            digest = hashlib.sha256(fh.read()).hexdigest()
+    for shown, digest in prints.digests.items():
         entry = entries.get(shown)
         if entry and entry["digest"] == digest:
             results[shown] = _result_from(entry)
@@ -66,7 +88,7 @@ def compile_project(project: Project, *, use_cache: bool = True, workers: int | 
     if use_cache and (todo or len(fresh) != len(entries)):
         private_dir(project.root)
         _write_cache(cache_path, context, fresh)
-    return merge([results[shown] for shown in manifests])
+    return merge([results[shown] for shown in prints.digests])
 
 
 def _compile_many(project: Project, paths: list[Path], workers: int | None,
@@ -129,12 +151,29 @@ def _code_digest() -> str:
     return _CODE[0]
 
 
+def read_blob(path: Path) -> Any:
+    """A marshal file of the cache, or None."""
+    try:
+        return marshal.loads(path.read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+
+
+def write_blob(path: Path, value: Any) -> None:
+    """Write a marshal file of the cache atomically; a failure only costs time later."""
+    try:
+        data = marshal.dumps(value)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)  # a reader sees the old file or the new one, whole
+    except (OSError, ValueError):
+        pass
+
+
 def _read_cache(path: Path, context: str) -> dict[str, dict[str, Any]]:
     # marshal: plain data (no code is ever loaded from it), read four times faster than JSON.
-    try:
-        data = marshal.loads(path.read_bytes())
-    except (OSError, ValueError, EOFError, TypeError):
-        return {}
+    data = read_blob(path)
     if not isinstance(data, dict) or data.get("context") != context:
         return {}
     entries = data.get("entries")
@@ -142,14 +181,7 @@ def _read_cache(path: Path, context: str) -> dict[str, dict[str, Any]]:
 
 
 def _write_cache(path: Path, context: str, entries: dict[str, dict[str, Any]]) -> None:
-    try:
-        data = marshal.dumps({"context": context, "entries": entries})
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)  # a reader sees the old cache or the new one, whole
-    except (OSError, ValueError):
-        pass  # a cache that cannot be written only costs time
+    write_blob(path, {"context": context, "entries": entries})
 
 
 def _loc(location: Location | None) -> list[Any] | None:

@@ -327,9 +327,12 @@ class Plan:
     inputs_digest: str = ""
     #: With ``--changed-since REF``: the ref; changes from files changed since have ``in_change``.
     changed_since: str | None = None
+    #: In a remembered plan's summary only: unchanged actions counted but not listed.
+    noop_omitted: int = 0
 
     def count(self, kind: ChangeKind) -> int:
-        return sum(1 for c in self.changes if c.kind == kind)
+        listed = sum(1 for c in self.changes if c.kind == kind)
+        return listed + self.noop_omitted if kind == "noop" else listed
 
     @property
     def pending(self) -> bool:
