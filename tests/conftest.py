@@ -30,6 +30,21 @@ CONFIG = "site: sandbox\nidentities:\n" + "".join(
 ) + "vars:\n  product: Acme Rocket\n  links: {shop: 'https://acme.example/shop'}\n"
 
 
+#: A picture and the tweet that attaches it: the smallest launch, used across the tests.
+LAUNCH = """
+    actions:
+      hero:
+        type: twitter.picture
+        identity: acme-twitter
+        url: https://cdn.acme.example/rocket.png
+      tweet:
+        type: twitter.post
+        identity: acme-twitter
+        message: "{{ product }} is out! {{ links.shop }} {% include 'signature.j2' %}"
+        attachments: [{ref: hero}]
+"""
+
+
 @pytest.fixture(autouse=True)
 def _no_oneall_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests choose their site explicitly; the developer's shell never leaks in."""

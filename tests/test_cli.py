@@ -5,24 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import PRIVATE_KEY, TOKENS, Project, post_bodies
+from conftest import LAUNCH, PRIVATE_KEY, TOKENS, Project, post_bodies
 from pipeline.catalog import BY_TYPE
 from pipeline.oneall.client import Credentials, OneAllClient
 from pipeline.oneall.sandbox import SandboxServer
 from pipeline.state import StateStore
 
-LAUNCH = """
-    actions:
-      hero:
-        type: twitter.picture
-        identity: acme-twitter
-        url: https://cdn.acme.example/rocket.png
-      tweet:
-        type: twitter.post
-        identity: acme-twitter
-        message: "{{ product }} is out! {{ links.shop }} {% include 'signature.j2' %}"
-        attachments: [{ref: hero}]
-"""
+
 
 
 def state_of(project: Project) -> dict:

@@ -7,21 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Project, post_bodies
+from conftest import LAUNCH, Project, post_bodies
 from pipeline.oneall.sandbox import SandboxServer
 
-TWO = """
-    actions:
-      hero:
-        type: twitter.picture
-        identity: acme-twitter
-        url: https://cdn.acme.example/rocket.png
-      tweet:
-        type: twitter.post
-        identity: acme-twitter
-        message: "{{ product }} is out! {% include 'signature.j2' %}"
-        attachments: [{ref: hero}]
-"""
+TWO = LAUNCH
 
 
 def saved(project: Project, env: dict[str, str]) -> Path:
