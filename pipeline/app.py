@@ -37,6 +37,11 @@ class Workspace:
     project: Project
     site: site_mod.Site
 
+    @property
+    def tokens(self) -> dict[str, str]:
+        """Each identity's OneAll token, by its name in pipeline.yaml."""
+        return {name: ident.token for name, ident in self.project.config.identities.items()}
+
     def store(self) -> StateStore:
         return StateStore(self.site.state_path, self.site.name,
                           shown=self.project.shown(self.site.state_path))
@@ -182,7 +187,7 @@ def apply_saved(loaded: Loaded, saved: Plan, *, on_event: Callable[[Event], None
     if not saved.inputs_digest:
         raise UserError(Diagnostic("this plan was not saved with `pipeline plan --out`"))
     store = loaded.store()
-    tokens = {name: ident.token for name, ident in loaded.project.config.identities.items()}
+    tokens = loaded.tokens
     with store.locked(timeout=lock_timeout):
         state = store.load_for_update()
         if (state.lineage, state.serial) != (saved.state_lineage, saved.state_serial):
@@ -230,7 +235,7 @@ def apply(loaded: Loaded, *, confirm: Callable[[Plan], bool],
     moved posts, publish, and write the state back."""
     store = loaded.store()
     clock = now or now_utc()
-    tokens = {name: ident.token for name, ident in loaded.project.config.identities.items()}
+    tokens = loaded.tokens
     grace = timedelta(seconds=loaded.project.config.settle_after)
     with store.locked(timeout=lock_timeout):
         state = store.load_for_update()

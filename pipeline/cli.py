@@ -141,16 +141,19 @@ def plan(ctx: click.Context, detailed_exitcode: bool, replace: tuple[str, ...], 
             raise UserError("the plan holds a secret value, so it cannot be saved to a file")
         text = report.plan_json(the_plan)
         out.write_text(text, encoding="utf-8")
+    as_markdown = None  # made once, for the output and the job summary alike
+    if fmt == "markdown" or github.summary_path():
+        as_markdown = markdown.plan_markdown(the_plan, sandbox=workspace.site.is_sandbox)
     if fmt == "json":
         _echo(report.plan_json(the_plan), nl=False)
     elif fmt == "markdown":
-        _echo(markdown.plan_markdown(the_plan, sandbox=workspace.site.is_sandbox), nl=False)
+        _echo(as_markdown or "", nl=False)
     else:
         _echo(report.plan_text(the_plan, show_noop=show_unchanged), nl=False)
     if out is not None:
         _echo(f"Saved the plan to {out}: `pipeline apply {out}` carries out exactly it.", err=True)
     if github.summary_path():
-        github.append_summary(redact(markdown.plan_markdown(the_plan, sandbox=workspace.site.is_sandbox)))
+        github.append_summary(redact(as_markdown or ""))
     if detailed_exitcode and (the_plan.pending or the_plan.count("unknown") or the_plan.moves):
         _fail(EXIT_PENDING)
 

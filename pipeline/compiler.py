@@ -27,6 +27,7 @@ from .manifests import Compiled, DesiredAction, FileResult, RefUse, compile_file
 from .project import PRIVATE_DIR, Project, private_dir
 from .redact import active as secrets_active
 from .redact import contains_secret
+from .state import atomic_write
 
 CACHE_FORMAT = 2
 #: Below this many files to compile, starting processes costs more than it saves.
@@ -93,12 +94,10 @@ def compile_project(project: Project, *, use_cache: bool = True, workers: int | 
 
 def _compile_many(project: Project, paths: list[Path], workers: int | None,
                   parallel_min: int) -> list[FileResult]:
-    from .render import Renderer
 
     cores = workers or min(os.cpu_count() or 1, 8)
     if cores < 2 or len(paths) < parallel_min or "fork" not in multiprocessing.get_all_start_methods():
-        renderer = Renderer(project.templates_dir if project.templates_dir.is_dir() else None)
-        return [compile_file(project, renderer, p) for p in paths]
+        return _compile_serially(project, paths)
     global _PROJECT
     _PROJECT = project  # inherited by the forked workers: nothing to pickle on the way in
     chunks = [paths[i::cores * 4] for i in range(cores * 4)]
@@ -112,10 +111,14 @@ _PROJECT: Project | None = None
 
 
 def _compile_chunk(paths: list[Path]) -> list[FileResult]:
-    from .render import Renderer
 
-    project = _PROJECT
-    assert project is not None
+    assert _PROJECT is not None
+    return _compile_serially(_PROJECT, paths)
+
+
+def _compile_serially(project: Project, paths: list[Path]) -> list[FileResult]:
+    from .render import Renderer  # Jinja only when something is compiled
+
     renderer = Renderer(project.templates_dir if project.templates_dir.is_dir() else None)
     return [compile_file(project, renderer, p) for p in paths]
 
@@ -162,11 +165,7 @@ def read_blob(path: Path) -> Any:
 def write_blob(path: Path, value: Any) -> None:
     """Write a marshal file of the cache atomically; a failure only costs time later."""
     try:
-        data = marshal.dumps(value)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)  # a reader sees the old file or the new one, whole
+        atomic_write(path, marshal.dumps(value), durable=False)
     except (OSError, ValueError):
         pass
 

@@ -16,6 +16,7 @@ from typing import Any
 from . import catalog
 from .catalog import Kind
 from .models import CHANGE_KINDS, Change, Plan
+from .report import KIND_WORDS
 
 #: The hidden first line by which the workflow finds its own comment to update it.
 MARKER = "<!-- pipeline:plan -->"
@@ -26,8 +27,6 @@ MAX_LISTED = 50
 
 _TITLE = {"create": "➕ create", "wait": "⏳ wait", "unknown": "❓ unknown", "changed": "✏️ changed",
           "noop": "✅ unchanged", "orphan": "➖ orphan"}
-_WORDS = {"create": "to create", "wait": "waiting", "unknown": "unknown", "changed": "changed",
-          "noop": "unchanged", "orphan": "orphaned"}
 _PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&])")
 
 
@@ -45,7 +44,7 @@ def fenced(text: str, info: str = "text") -> str:
 
 
 def summary(plan: Plan) -> str:
-    parts = [f"**{plan.count(k)}** {_WORDS[k]}" for k in CHANGE_KINDS if plan.count(k)]
+    parts = [f"**{plan.count(k)}** {KIND_WORDS[k]}" for k in CHANGE_KINDS if plan.count(k)]
     return " · ".join(parts) if parts else "no actions"
 
 

@@ -22,14 +22,15 @@ _SYMBOL: dict[ChangeKind, tuple[str, str]] = {
     "create": ("+", "green"), "wait": ("@", "cyan"), "unknown": ("?", "magenta"),
     "changed": ("~", "yellow"), "noop": ("=", "white"), "orphan": ("-", "red"),
 }
-_WORDS: dict[ChangeKind, str] = {
+#: How a count of each kind reads, in every report.
+KIND_WORDS: dict[ChangeKind, str] = {
     "create": "to create", "wait": "waiting", "unknown": "unknown", "changed": "changed",
     "noop": "unchanged", "orphan": "orphaned",
 }
 
 
 def summary(plan: Plan) -> str:
-    parts = [f"{plan.count(k)} {_WORDS[k]}" for k in CHANGE_KINDS if plan.count(k)]
+    parts = [f"{plan.count(k)} {KIND_WORDS[k]}" for k in CHANGE_KINDS if plan.count(k)]
     return "Plan: " + (", ".join(parts) if parts else "no actions") + "."
 
 

@@ -19,14 +19,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 from .errors import Diagnostic, UserError
 from .models import SUBDOMAIN_PATTERN, check_http_url
-from .project import Project, private_dir
+from .project import PRIVATE_DIR, Project, private_dir
 
 if TYPE_CHECKING:  # requests is imported only when something is sent
     from .oneall.client import Credentials, OneAllClient
 
 ENV_VARS = ("ONEALL_SUBDOMAIN", "ONEALL_API_BASE", "ONEALL_PUBLIC_KEY", "ONEALL_PRIVATE_KEY")
 SANDBOX = "sandbox"
-SANDBOX_DIR = Path(".pipeline") / "sandbox"
+SANDBOX_DIR = Path(PRIVATE_DIR) / "sandbox"
 STATE_FILE = Path("state") / "state.json"
 
 
