@@ -117,7 +117,7 @@ def publish_everything(root: Path) -> int:
     """Record every action of ``root`` as published in its (sandbox) state, as a year of
     applies would have: a steady-state plan then has nothing, or little, to do."""
     from pipeline import app
-    from pipeline.models import Record
+    from pipeline.model.state import Record
 
     loaded = app.load(root, {})
     store = loaded.store()
@@ -208,8 +208,8 @@ def bench_apply(actions: int, latency: float, parallelism: int, work: Path) -> d
 
 def bench_record(work: Path, repeat: int = 300) -> dict[str, float]:
     """Recording one result with a small and a large state: a journal append either way."""
-    from pipeline.models import Record
-    from pipeline.state import StateStore, apply_event
+    from pipeline.model.state import Record
+    from pipeline.apply.store import StateStore, apply_event
 
     stores = {}
     for size in (10, 10_000):

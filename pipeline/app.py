@@ -12,18 +12,21 @@ from typing import Callable, Mapping
 
 from pydantic import ValidationError
 
-from . import graph as graph_mod
-from . import git, planner, site as site_mod
-from .errors import Diagnostic, UserError
-from .executor import ApplyResult, Event, Executor
-from .graph import Graph
-from .compiler import Fingerprint, compile_project, read_blob, write_blob
-from . import catalog
-from .models import PLAN_FILE, Change, Plan, Record, State
-from .redact import contains_secret
-from .settle import Settled, settle
-from .project import CONFIG_FILE, PRIVATE_DIR, Project, find_root, load_project, private_dir
-from .state import StateStore, apply_event
+from pipeline.plan import graph as graph_mod
+from pipeline import git
+from pipeline.plan import planner
+from pipeline.apply import site as site_mod
+from pipeline.errors import Diagnostic, UserError
+from pipeline.apply.executor import ApplyResult, Event, Executor
+from pipeline.plan.graph import Graph
+from pipeline.load.cache import Fingerprint, compile_project, read_blob, write_blob
+from pipeline import catalog
+from pipeline.model.plan import PLAN_FILE, Change, Plan
+from pipeline.model.state import Record, State
+from pipeline.redact import contains_secret
+from pipeline.apply.settle import Settled, settle
+from pipeline.load.project import CONFIG_FILE, PRIVATE_DIR, Project, find_root, load_project, private_dir
+from pipeline.apply.store import StateStore, apply_event
 
 
 def now_utc() -> datetime:

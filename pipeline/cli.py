@@ -16,9 +16,9 @@ from typing import Any, NoReturn
 
 import click
 
-from . import __version__
-from .errors import PipelineError, UserError
-from .redact import contains_secret, redact
+from pipeline import __version__
+from pipeline.errors import PipelineError, UserError
+from pipeline.redact import contains_secret, redact
 
 EXIT_OK, EXIT_ERROR, EXIT_PENDING, EXIT_BUG = 0, 1, 2, 3
 
@@ -33,7 +33,7 @@ class _Group(click.Group):
             for diagnostic in exc.diagnostics:
                 _echo(click.style("error: ", fg="red") + str(diagnostic), err=True)
             if os.environ.get("GITHUB_ACTIONS") == "true":
-                from . import github  # each error also becomes an annotation on its line
+                from pipeline.report import github  # each error also becomes an annotation on its line
 
                 for diagnostic in exc.diagnostics:
                     _echo(github.error_command(diagnostic))
@@ -62,7 +62,7 @@ def _crash_log(ctx: click.Context) -> Path:
     folder = Path(tempfile.gettempdir()) / "pipeline-logs"
     project = (ctx.obj or {}).get("project")
     if project and (Path(project) / "pipeline.yaml").is_file():
-        from .project import private_dir
+        from pipeline.load.project import private_dir
 
         folder = private_dir(Path(project)) / "logs"
     folder.mkdir(parents=True, exist_ok=True)
@@ -96,7 +96,7 @@ def _announce(site: Any) -> None:
 @click.pass_context
 def validate(ctx: click.Context) -> None:
     """Load, validate and render every manifest; report every problem."""
-    from . import app
+    from pipeline import app
 
     loaded = app.load(_start(ctx))
     _announce(loaded.site)
@@ -120,8 +120,11 @@ def validate(ctx: click.Context) -> None:
 def plan(ctx: click.Context, detailed_exitcode: bool, replace: tuple[str, ...], fmt: str,
          out: Path | None, changed_since: str | None, show_unchanged: bool) -> None:
     """Show what apply would do, per action."""
-    from . import app, github, markdown, report
-    from .compiler import fingerprint
+    from pipeline import app
+    from pipeline.report import github
+    from pipeline.report import markdown
+    from pipeline.report import text as report
+    from pipeline.load.cache import fingerprint
 
     workspace = app.open_workspace(_start(ctx))
     # A plain plan may come from the summary remembered when nothing has changed since.
@@ -175,7 +178,9 @@ def apply(ctx: click.Context, planfile: Path | None, yes: bool, replace: tuple[s
     With PLANFILE (from `pipeline plan --out`), carry out exactly that reviewed plan,
     without asking; it is refused if anything it was made from has changed.
     """
-    from . import app, github, report
+    from pipeline import app
+    from pipeline.report import github
+    from pipeline.report import text as report
 
     if planfile is not None and replace:
         raise UserError("a saved plan is applied as it is: --replace belongs to `pipeline plan`")
@@ -240,7 +245,7 @@ def apply(ctx: click.Context, planfile: Path | None, yes: bool, replace: tuple[s
 def _read_plan(path: Path) -> Any:
     from pydantic import ValidationError
 
-    from .models import PLAN_FILE
+    from pipeline.model.plan import PLAN_FILE
 
     try:
         return PLAN_FILE.validate_json(path.read_bytes())
@@ -255,7 +260,8 @@ def _read_plan(path: Path) -> Any:
 @click.pass_context
 def show(ctx: click.Context, as_json: bool) -> None:
     """Show what has been published: address, type, ids, URL, when."""
-    from . import app, report
+    from pipeline import app
+    from pipeline.report import text as report
 
     workspace = app.open_workspace(_start(ctx))
     _announce(workspace.site)
@@ -270,8 +276,8 @@ def show(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def schema(ctx: click.Context, out: Path | None, check: bool) -> None:
     """Generate the JSON Schemas (schemas/) and the manifest reference (docs/)."""
-    from . import generate
-    from .project import find_root
+    from pipeline.report import schema as generate
+    from pipeline.load.project import find_root
 
     if out is None:
         try:
@@ -300,7 +306,7 @@ def state() -> None:
 @click.pass_context
 def state_forget(ctx: click.Context, addresses: tuple[str, ...]) -> None:
     """Drop ADDRESSES from the state; what was published stays online."""
-    from . import app
+    from pipeline import app
 
     workspace = app.open_workspace(_start(ctx))
     _announce(workspace.site)
@@ -317,7 +323,7 @@ def state_forget(ctx: click.Context, addresses: tuple[str, ...]) -> None:
 def state_resolve(ctx: click.Context, address: str, published_id: str | None, location: str | None,
                   not_published: bool) -> None:
     """Settle ADDRESS, whose outcome is unknown, by your own word."""
-    from . import app
+    from pipeline import app
 
     if bool(published_id) == not_published:
         raise UserError("give exactly one of --published ID and --not-published")
@@ -334,7 +340,7 @@ def state_resolve(ctx: click.Context, address: str, published_id: str | None, lo
 @click.pass_context
 def state_mv(ctx: click.Context, source: str, target: str) -> None:
     """Record the post of SOURCE under the address TARGET; nothing is sent."""
-    from . import app
+    from pipeline import app
 
     workspace = app.open_workspace(_start(ctx))
     _announce(workspace.site)
@@ -347,7 +353,7 @@ def state_mv(ctx: click.Context, source: str, target: str) -> None:
 @click.pass_context
 def state_unlock(ctx: click.Context, lock_id: str) -> None:
     """Break a lock left by a process that died."""
-    from . import app
+    from pipeline import app
 
     app.unlock(app.open_workspace(_start(ctx)), lock_id)
     _echo(f"unlocked {lock_id}")
@@ -374,8 +380,8 @@ def sandbox() -> None:
 def sandbox_serve(ctx: click.Context, host: str, port: int, db: Path | None, latency: float,
                   rate_429: float, rate_500: float, rate_503: float, ghost: float) -> None:
     """Serve the sandbox until interrupted; identities come from pipeline.yaml if there is one."""
-    from .oneall.sandbox import Faults, Sandbox, SandboxServer
-    from .project import find_root, load_project
+    from pipeline.oneall.sandbox import Faults, Sandbox, SandboxServer
+    from pipeline.load.project import find_root, load_project
 
     if host not in ("127.0.0.1", "localhost", "::1"):
         raise UserError("the sandbox serves on loopback only (127.0.0.1, localhost or ::1)")

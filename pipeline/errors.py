@@ -82,3 +82,7 @@ class OutcomeUnknownError(PipelineError):
 
     Resending could publish twice, so the action is recorded as ``unknown``.
     """
+
+
+class LockedError(UserError):
+    """Another process holds the state's lock."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from .errors import Diagnostic, UserError
+from pipeline.errors import Diagnostic, UserError
 
 
 def _git(root: Path, *args: str) -> str:

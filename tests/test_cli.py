@@ -9,7 +9,7 @@ from conftest import LAUNCH, PRIVATE_KEY, TOKENS, Project, post_bodies
 from pipeline.catalog import BY_TYPE
 from pipeline.oneall.client import Credentials, OneAllClient
 from pipeline.oneall.sandbox import SandboxServer
-from pipeline.state import StateStore
+from pipeline.apply.store import StateStore
 
 
 
@@ -249,8 +249,8 @@ def test_state_mv_records_a_post_under_a_new_address(project: Project, sandbox: 
 
 
 def test_progress_is_a_bar_on_a_terminal_and_plain_lines_elsewhere() -> None:
-    from pipeline.executor import Event
-    from pipeline.report import Progress
+    from pipeline.apply.executor import Event
+    from pipeline.report.text import Progress
 
     ticks = iter([0.0, 1.0, 2.0, 6.0, 7.0])
     plain = Progress(3, tty=False, every=1.5, clock=lambda: next(ticks))

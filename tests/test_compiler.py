@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import compiler
-from pipeline.project import load_project
+from pipeline.load import cache as compiler
+from pipeline.load.project import load_project
 
 REPO = Path(__file__).resolve().parents[1]
 

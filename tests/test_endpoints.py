@@ -16,9 +16,9 @@ import pytest
 
 from conftest import TOKENS, Project
 from pipeline import catalog
-from pipeline.generate import example_action
+from pipeline.report.schema import example_action
 from pipeline.oneall.sandbox import SandboxServer
-from pipeline.project import load_project
+from pipeline.load.project import load_project
 
 # type -> (path after /push/identities/<token>/, body node, every field the node may hold)
 WIRE: dict[str, tuple[str, str, set[str]]] = {

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from conftest import Project
 from pipeline.errors import Diagnostic, Location
-from pipeline.github import error_command, escape_data, escape_property
+from pipeline.report.github import error_command, escape_data, escape_property
 
 
 def test_escaping_follows_the_toolkit() -> None:

@@ -11,43 +11,64 @@ import pipeline
 
 PACKAGE = Path(pipeline.__file__).parent
 
-LAYER = {
-    "errors": 0, "redact": 0, "__init__": 0,
-    "catalog": 1, "models": 1,
-    "source": 2, "validation": 2, "media": 2, "git": 2, "compiler": 2, "project": 2, "render": 2, "manifests": 2, "state": 2,
-    "oneall.client": 2, "oneall.sandbox": 2, "oneall.__init__": 2, "site": 2,
-    "graph": 3, "planner": 3,
-    "executor": 4, "settle": 4,
-    "app": 5,
-    "report": 6, "generate": 6, "github": 6, "markdown": 6, "cli": 6, "__main__": 6,
-}
+#: The phases, top to bottom (DESIGN.md §3): a module may import from its own layer or
+#: any layer below. A folder is one layer; a top-level module is its own.
+ORDER = [
+    ("cli", "__main__"),
+    ("app",),
+    ("report",),
+    ("apply",),
+    ("oneall",),
+    ("plan",),
+    ("load",),
+    ("model",),
+    ("catalog", "errors", "redact", "files", "git", "__init__"),
+]
+LAYER = {name: len(ORDER) - i for i, names in enumerate(ORDER) for name in names}
+
+
+def _layer(module: str) -> str:
+    """The layer a dotted module (relative to the package) belongs to: its top folder."""
+    return module.split(".")[0]
 
 
 def _module(path: Path) -> str:
     return ".".join(path.relative_to(PACKAGE).with_suffix("").parts)
 
 
+def _is_module(dotted: str) -> bool:
+    path = PACKAGE.joinpath(*dotted.split("."))
+    return path.with_suffix(".py").exists() or path.is_dir()
+
+
 def _imports(path: Path) -> set[str]:
-    module = _module(path)
-    package_parts = module.split(".")[:-1]
+    """The package's modules that ``path`` imports, relative to the package."""
+    package_parts = _module(path).split(".")[:-1]
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.level:
-            base = package_parts[: len(package_parts) - node.level + 1]
-            target = ".".join([*base, node.module] if node.module else base)
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package_parts[: len(package_parts) - node.level + 1]
+                target = ".".join([*base, node.module] if node.module else base)
+            elif node.module and (node.module + ".").startswith("pipeline."):
+                target = node.module.removeprefix("pipeline").lstrip(".")
+            else:
+                continue
             names = [f"{target}.{a.name}" if target else a.name for a in node.names]
-            for name in [target, *names]:
-                if name in LAYER:
-                    found.add(name)
+            found.update(n for n in [target, *names] if n and _is_module(n))
         elif isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.name.startswith("pipeline."):
-                    found.add(alias.name.removeprefix("pipeline."))
+            found.update(a.name.removeprefix("pipeline.") for a in node.names
+                         if a.name.startswith("pipeline."))
     return found
 
 
+def test_the_layer_check_sees_absolute_and_relative_imports() -> None:
+    assert {"apply.store", "apply"} <= _imports(PACKAGE / "app.py")
+    assert "catalog" in _imports(PACKAGE / "model" / "config.py")
+
+
 def test_every_module_has_a_layer() -> None:
-    assert {_module(p) for p in PACKAGE.rglob("*.py")} <= set(LAYER)
+    assert {_layer(_module(p)) for p in PACKAGE.rglob("*.py")} <= set(LAYER)
 
 
 def test_imports_only_point_down_or_sideways() -> None:
@@ -55,8 +76,9 @@ def test_imports_only_point_down_or_sideways() -> None:
     for path in PACKAGE.rglob("*.py"):
         module = _module(path)
         for target in _imports(path):
-            if LAYER[target] > LAYER[module]:
-                upward.append(f"{module} (layer {LAYER[module]}) imports {target} (layer {LAYER[target]})")
+            if LAYER[_layer(target)] > LAYER[_layer(module)]:
+                upward.append(f"{module} ({_layer(module)}) imports {target} ({_layer(target)}), "
+                              "which is above it")
     assert upward == []
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Project
-from pipeline.markdown import fenced, inline
+from pipeline.report.markdown import fenced, inline
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 

@@ -7,11 +7,12 @@ from datetime import datetime, timedelta, timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline import graph
+from pipeline.plan import graph
 from pipeline.errors import Location
-from pipeline.manifests import DesiredAction, RefUse, request_digest
-from pipeline.models import Plan, Record, State
-from pipeline.planner import plan
+from pipeline.load.compile import DesiredAction, RefUse, request_digest
+from pipeline.model.plan import Plan
+from pipeline.model.state import Record, State
+from pipeline.plan.planner import plan
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
 TOKEN = "923843ec-1749-4cc1-988f-d6963f3b1baa"

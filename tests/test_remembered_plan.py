@@ -8,7 +8,7 @@ import pytest
 
 from conftest import Project
 from pipeline import app
-from pipeline.compiler import fingerprint
+from pipeline.load.cache import fingerprint
 from pipeline.oneall.sandbox import SandboxServer
 
 MANIFEST = """

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.render import MAX_OUTPUT_CHARS, Renderer, RenderError
+from pipeline.load.render import MAX_OUTPUT_CHARS, Renderer, RenderError
 
 
 @pytest.fixture

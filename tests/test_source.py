@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from pipeline import source
+from pipeline.load import source
 from pipeline.errors import UserError
 
 SNIPPETS = [

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import UserError
-from pipeline.state import StateStore, atomic_write
+from pipeline.apply.store import StateStore
+from pipeline.files import atomic_write
 
 EVENT = {"address": "p/a", "type": "twitter.post", "identity": "acme", "digest": "sha256:1"}
 

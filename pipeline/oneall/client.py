@@ -18,10 +18,10 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
-from .. import __version__
-from ..catalog import Endpoint
-from ..errors import ApiError, OutcomeUnknownError, TransportError
-from ..redact import redact, register
+from pipeline import __version__
+from pipeline.catalog import Endpoint
+from pipeline.errors import ApiError, OutcomeUnknownError, TransportError
+from pipeline.redact import redact, register
 
 #: Answers that mean "not processed, try later" [contract, oneall-push-api.md §2].
 RETRY_CODES = frozenset({429, 502, 503})

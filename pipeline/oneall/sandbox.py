@@ -28,9 +28,9 @@ from typing import Any, Callable, Iterable
 from urllib.parse import parse_qs
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from .. import catalog
-from ..catalog import Endpoint, Kind
-from ..models import check_http_url
+from pipeline import catalog
+from pipeline.catalog import Endpoint, Kind
+from pipeline.model.config import check_http_url
 
 MAX_BODY_BYTES = 1024 * 1024
 _TOKEN = r"(?P<token>[0-9a-fA-F-]{36})"

@@ -19,17 +19,18 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from . import catalog
-from .catalog import Kind
-from .errors import Diagnostic, Location, UserError
-from .media import MediaError, media_url
-from .models import NAME_PATTERN, Config, MediaFile, PublishAt, Ref, action_model
-from .project import Project
-from .source import Document, load
-from .validation import diagnostics_from
+from pipeline import catalog
+from pipeline.catalog import Kind
+from pipeline.errors import Diagnostic, Location, UserError
+from pipeline.load.media import MediaError, media_url
+from pipeline.model.config import NAME_PATTERN, Config
+from pipeline.model.manifest import MediaFile, PublishAt, Ref, action_model
+from pipeline.load.project import Project
+from pipeline.load.source import Document, load
+from pipeline.load.diagnostics import diagnostics_from
 
 if TYPE_CHECKING:  # Jinja is imported only when something is rendered: not on a warm plan
-    from .render import Renderer, RenderError
+    from pipeline.load.render import Renderer, RenderError
 
 _NAME = re.compile(NAME_PATTERN)
 _MANIFEST_KEYS = ("vars", "publish_at", "actions")
@@ -183,7 +184,7 @@ def compile_manifest(doc: Document, prefix: str, config: Config, renderer: Rende
 def _compile_action(doc: Document, prefix: str, name: str, raw: Any, default_publish_at: Any,
                     config: Config, renderer: Renderer, context: dict[str, Any],
                     content_dir: Path) -> tuple[DesiredAction | None, list[Diagnostic]]:
-    from .render import RenderError
+    from pipeline.load.render import RenderError
 
     loc = ("actions", name)
     where = doc.locate(loc, key=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
-from .catalog import PICTURE_FORMATS, PICTURE_MAX_BYTES
+from pipeline.catalog import PICTURE_FORMATS, PICTURE_MAX_BYTES
 
 #: How each picture format OneAll takes begins.
 _MAGIC: tuple[tuple[bytes, str], ...] = (

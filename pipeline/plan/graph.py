@@ -6,8 +6,8 @@ import heapq
 from dataclasses import dataclass
 from typing import AbstractSet, Iterable, Mapping
 
-from .errors import Diagnostic, UserError
-from .manifests import DesiredAction
+from pipeline.errors import Diagnostic, UserError
+from pipeline.load.compile import DesiredAction
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Mapping
 from urllib.parse import urlsplit, urlunsplit
 
-from .errors import Diagnostic, UserError
-from .models import SUBDOMAIN_PATTERN, check_http_url
-from .project import PRIVATE_DIR, Project, private_dir
+from pipeline.errors import Diagnostic, UserError
+from pipeline.model.config import SUBDOMAIN_PATTERN, check_http_url
+from pipeline.load.project import PRIVATE_DIR, Project, private_dir
 
 if TYPE_CHECKING:  # requests is imported only when something is sent
-    from .oneall.client import Credentials, OneAllClient
+    from pipeline.oneall.client import Credentials, OneAllClient
 
 ENV_VARS = ("ONEALL_SUBDOMAIN", "ONEALL_API_BASE", "ONEALL_PUBLIC_KEY", "ONEALL_PRIVATE_KEY")
 SANDBOX = "sandbox"
@@ -74,7 +74,7 @@ def resolve(project: Project, env: Mapping[str, str] | None = None) -> Site:
         raise UserError(problems)
     # Keys are needed to publish, not to validate or plan: a pull request's plan runs
     # with no secrets at all.
-    from .oneall.client import Credentials
+    from pipeline.oneall.client import Credentials
 
     missing = tuple(k for k in ("ONEALL_PUBLIC_KEY", "ONEALL_PRIVATE_KEY") if k not in given)
     credentials = None if missing else Credentials(given["ONEALL_PUBLIC_KEY"], given["ONEALL_PRIVATE_KEY"])
@@ -108,7 +108,7 @@ def _without_userinfo(url: str) -> str:
 @contextmanager
 def publisher(site: Site, project: Project) -> Iterator[OneAllClient]:
     """A client for ``site``; for the sandbox, the embedded emulator is served meanwhile."""
-    from .oneall.client import Credentials, OneAllClient
+    from pipeline.oneall.client import Credentials, OneAllClient
 
     if not site.is_sandbox:
         assert site.base_url
@@ -122,7 +122,7 @@ def publisher(site: Site, project: Project) -> Iterator[OneAllClient]:
         finally:
             client.close()
         return
-    from .oneall.sandbox import Sandbox, SandboxServer, new_keys
+    from pipeline.oneall.sandbox import Sandbox, SandboxServer, new_keys
 
     public, private = new_keys()
     private_dir(project.root)

@@ -29,47 +29,13 @@ from typing import Any, Iterator
 
 from pydantic import ValidationError
 
-from .errors import Diagnostic, Location, PipelineError, UserError
-from .models import Record, State
-
-
-def dumps(data: Any) -> str:
-    """Deterministic JSON: sorted keys, two-space indent, a final newline."""
-    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
-
-
-def atomic_write(path: Path, data: str | bytes, *, durable: bool = True) -> None:
-    """Replace ``path`` with ``data`` so that a reader sees the old or the new file, whole.
-
-    ``durable`` also fsyncs the file and its folder, so that a crash cannot lose it: the
-    state needs that; a cache, which only saves time, does not.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data.encode("utf-8") if isinstance(data, str) else data)
-        if durable:
-            fh.flush()
-            os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    if durable:
-        _fsync_dir(path.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+from pipeline.errors import Diagnostic, Location, LockedError, PipelineError, UserError
+from pipeline.files import atomic_write, dumps, dumps_line
+from pipeline.model.state import Record, State
 
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-class LockedError(UserError):
-    """Another process holds the state's lock."""
 
 
 @dataclass(frozen=True)
@@ -218,7 +184,7 @@ class StateStore:
         if self._journal is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._journal = open(self.journal_path, "a", encoding="utf-8")
-        line = json.dumps(event, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        line = dumps_line(event)
         self._journal.write(line + "\n")
         self._journal.flush()
 

@@ -21,13 +21,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .errors import Diagnostic, Location
-from .manifests import Compiled, DesiredAction, FileResult, RefUse, compile_file, merge
-from .project import PRIVATE_DIR, Project, private_dir
-from .redact import active as secrets_active
-from .redact import contains_secret
-from .state import atomic_write
+from pipeline import __version__
+from pipeline.errors import Diagnostic, Location
+from pipeline.load.compile import Compiled, DesiredAction, FileResult, RefUse, compile_file, merge
+from pipeline.load.project import PRIVATE_DIR, Project, private_dir
+from pipeline.redact import active as secrets_active
+from pipeline.redact import contains_secret
+from pipeline.files import atomic_write
 
 CACHE_FORMAT = 2
 #: Below this many files to compile, starting processes costs more than it saves.
@@ -117,7 +117,7 @@ def _compile_chunk(paths: list[Path]) -> list[FileResult]:
 
 
 def _compile_serially(project: Project, paths: list[Path]) -> list[FileResult]:
-    from .render import Renderer  # Jinja only when something is compiled
+    from pipeline.load.render import Renderer  # Jinja only when something is compiled
 
     renderer = Renderer(project.templates_dir if project.templates_dir.is_dir() else None)
     return [compile_file(project, renderer, p) for p in paths]

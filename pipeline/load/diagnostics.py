@@ -6,8 +6,8 @@ from typing import Any, Iterable
 
 from pydantic import ValidationError
 
-from .errors import Diagnostic
-from .source import Document, Loc
+from pipeline.errors import Diagnostic
+from pipeline.load.source import Document, Loc
 
 
 def _field_name(loc: Loc) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from typing import Mapping
 
-from .errors import Diagnostic
+from pipeline.errors import Diagnostic
 
 
 def escape_data(text: str) -> str:

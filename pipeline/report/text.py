@@ -12,11 +12,12 @@ from typing import Any, Callable, Iterable
 
 import click
 
-from . import catalog
-from .catalog import Kind
-from .executor import ApplyResult, Event
-from .settle import Settled
-from .models import CHANGE_KINDS, FORMAT_VERSION, PLAN_FILE, Change, ChangeKind, Plan, State
+from pipeline import catalog
+from pipeline.catalog import Kind
+from pipeline.apply.executor import ApplyResult, Event
+from pipeline.apply.settle import Settled
+from pipeline.model.plan import CHANGE_KINDS, PLAN_FILE, Change, ChangeKind, Plan
+from pipeline.model.state import FORMAT_VERSION, State
 
 _SYMBOL: dict[ChangeKind, tuple[str, str]] = {
     "create": ("+", "green"), "wait": ("@", "cyan"), "unknown": ("?", "magenta"),

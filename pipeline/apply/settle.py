@@ -17,9 +17,9 @@ from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any, Callable, Iterator, Literal, Mapping, Protocol
 
-from . import catalog
-from .errors import PipelineError
-from .models import Record, State
+from pipeline import catalog
+from pipeline.errors import PipelineError
+from pipeline.model.state import Record, State
 
 #: Clocks differ: look this much before the request's time for its post.
 CLOCK_SLACK = timedelta(minutes=5)

@@ -13,10 +13,10 @@ import json
 import re
 from typing import Any
 
-from . import catalog
-from .catalog import Kind
-from .models import CHANGE_KINDS, Change, Plan
-from .report import KIND_WORDS
+from pipeline import catalog
+from pipeline.catalog import Kind
+from pipeline.model.plan import CHANGE_KINDS, Change, Plan
+from pipeline.report.text import KIND_WORDS
 
 #: The hidden first line by which the workflow finds its own comment to update it.
 MARKER = "<!-- pipeline:plan -->"

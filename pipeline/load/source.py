@@ -25,7 +25,7 @@ import yaml as pyyaml
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from .errors import Diagnostic, Location, UserError
+from pipeline.errors import Diagnostic, Location, UserError
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_DEPTH = 32

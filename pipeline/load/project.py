@@ -10,11 +10,11 @@ from typing import Any, Mapping
 
 from pydantic import ValidationError
 
-from .errors import Diagnostic, Location, UserError
-from .models import Config
-from .redact import register
-from .source import Document, Loc, load
-from .validation import diagnostics_from
+from pipeline.errors import Diagnostic, Location, UserError
+from pipeline.model.config import Config
+from pipeline.redact import register
+from pipeline.load.source import Document, Loc, load
+from pipeline.load.diagnostics import diagnostics_from
 
 CONFIG_FILE = "pipeline.yaml"
 CONTENT_DIR = "content"

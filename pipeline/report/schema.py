@@ -10,9 +10,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from . import catalog
-from .catalog import Endpoint, Kind
-from .models import Config, manifest_model
+from pipeline import catalog
+from pipeline.catalog import Endpoint, Kind
+from pipeline.model.config import Config
+from pipeline.model.manifest import manifest_model
 
 DRAFT_07 = "http://json-schema.org/draft-07/schema#"
 

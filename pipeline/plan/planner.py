@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import AbstractSet
 
-from .graph import Graph
-from . import catalog
-from .models import Change, ChangeKind, Plan, Record, State
+from pipeline.plan.graph import Graph
+from pipeline import catalog
+from pipeline.model.plan import Change, ChangeKind, Plan
+from pipeline.model.state import Record, State
 
 
 def plan(graph: Graph, state: State, now: datetime,

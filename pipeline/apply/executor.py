@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Literal, Mapping, Protocol
 
-from . import catalog
-from .catalog import Kind
-from .errors import ApiError, OutcomeUnknownError, PipelineError, TransportError
-from .models import Change, Plan, State
-from .redact import contains_secret, redact
-from .state import StateStore, apply_event
+from pipeline import catalog
+from pipeline.catalog import Kind
+from pipeline.errors import ApiError, OutcomeUnknownError, PipelineError, TransportError
+from pipeline.model.plan import Change, Plan
+from pipeline.model.state import State
+from pipeline.redact import contains_secret, redact
+from pipeline.apply.store import StateStore, apply_event
 
 
 class Publisher(Protocol):
