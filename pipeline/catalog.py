@@ -1,10 +1,12 @@
-"""The endpoint catalogue: the single source of truth for the OneAll Push API.
+"""The endpoint catalogue: the single source of truth for OneAll's Push, Update and Pull APIs.
 
-One ``Endpoint`` per Push endpoint (../shared/oneall-push-api.md §4). Everything
+One ``Endpoint`` per Push endpoint (docs/oneall-api.md §4), with what the Update API
+can do to what it published (§6) and the Pull resource that lists it (§7). Everything
 else derives from this table: the manifest models and their JSON Schema, validation
-after rendering, the client's paths and bodies, the sandbox's routes and checks, and
-the reference page. Every *[contract]* assumption of the API reference lives here (the
-``source`` of an entry says which), so that a correction touches this file only.
+after rendering, the client's paths and bodies, the planner's choice between ``update``
+and ``changed``, the sandbox's routes and checks, settling, and the reference page.
+Every *[contract]* assumption of the API reference lives here (the ``source`` of an
+entry says which), so that a correction touches this file only.
 
 Adding an endpoint means adding one entry to ``ENDPOINTS``.
 """
@@ -26,6 +28,20 @@ PICTURE_FORMATS = ("jpeg", "bmp", "png", "gif", "tiff")
 #: Result fields every endpoint returns besides its ids [contract, §2].
 RESULT_ENVELOPE_FIELDS = ("provider", "object")
 
+# ---------------------------------------------------------------- Pull answers (§7)
+#: The most entries one Pull page may hold [doc]; the pipeline asks for pages this size.
+PULL_MAX_PAGE = 500
+#: Where an entry keeps its id, URL, text and date [contract]: the first key present
+#: wins; ``{object}`` is the endpoint's result object (``post``, ``pin`` …).
+PULL_ENTRY_ID = ("id", "{object}_id")
+PULL_ENTRY_URL = ("url", "{object}_location")
+PULL_ENTRY_TEXT = ("text", "message")
+PULL_ENTRY_DATE = ("date", "date_creation")
+
+# ---------------------------------------------------------------- transport (§5)
+#: Answers larger than this are refused without being read whole [contract].
+MAX_ANSWER_BYTES = 4 * 1024 * 1024
+
 
 class Kind(enum.Enum):
     """What a field holds, which decides how it validates and renders."""
@@ -36,6 +52,7 @@ class Kind(enum.Enum):
     ID_LIST = "id_list"  # a list of those
     BOOL = "bool"
     ENUM = "enum"
+    INT = "int"  # a whole number (a section's position)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,10 +77,35 @@ class Field:
     same_identity: bool = False
     #: For URL fields: the medium the URL points at, so ``file:`` may stand for it.
     media: Literal["picture", "video"] | None = None
+    #: For ID lists: referenced types that must be the list's only item (a tweet
+    #: attaches up to 4 pictures, or exactly 1 video, never a mix).
+    alone: tuple[str, ...] = ()
 
     @property
     def wire_name(self) -> str:
         return self.wire or self.name
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    """What OneAll's Update API can do to what one endpoint published (§6).
+
+    ``path`` is under ``/update/identities/<token>/``; its ``{name}`` parameters are
+    filled from the request's values (the page, the playlist) and from the ids the
+    Push result returned (``{post_id}``). ``edit_node`` is the PUT body's node path
+    (``None``: OneAll cannot edit it); ``editable`` are the manifest fields a PUT can
+    change: a change to any other field cannot be made in place.
+    """
+
+    path: str
+    deletable: bool
+    edit_node: tuple[str, ...] | None = None
+    editable: tuple[str, ...] = ()
+    source: Literal["doc", "contract"] = "doc"
+
+    @property
+    def can_edit(self) -> bool:
+        return self.edit_node is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +115,8 @@ class Endpoint:
     type: str
     network: str
     path: str  # may hold ``{field}`` parameters, filled from ``in_path`` fields
-    node: str  # the body node: {"request": {"push": {node: {...}}}}
+    #: The body's node path: {"request": {"push": {node[0]: {node[1]: {...}}}}}.
+    node: tuple[str, ...]
     object: str  # the result's ``object``; its id is ``<object>_id``
     results: tuple[str, ...]  # result fields besides provider and object
     fields: tuple[Field, ...]
@@ -81,6 +124,10 @@ class Endpoint:
     source: Literal["doc", "contract"]
     #: At least one field of each group must be given (Facebook post: message or link).
     one_of: tuple[tuple[str, ...], ...] = ()
+    #: At most one field of each group may be given (Facebook post: link or attachments).
+    exclusive: tuple[tuple[str, ...], ...] = ()
+    #: What the Update API can do to a published action; ``None``: nothing.
+    update: Update | None = None
     #: OneAll processes the upload after answering and POSTs to ``callback_url``.
     asynchronous: bool = False
     #: The Pull API path listing what this endpoint published, and its collection.
@@ -121,14 +168,56 @@ class Endpoint:
                   if f"{{{f.name}}}" in self.pull}
         return f"/pull/identities/{token}/" + self.pull.format(**params)
 
-    def wire_body(self, values: Mapping[str, Any]) -> dict[str, Any]:
-        """The JSON body for resolved values (references already replaced by ids)."""
-        node = {
+    @property
+    def node_name(self) -> str:
+        """The body node as OneAll's messages name it: ``channel.section``."""
+        return ".".join(self.node)
+
+    @property
+    def editable(self) -> bool:
+        return self.update is not None and self.update.can_edit
+
+    @property
+    def deletable(self) -> bool:
+        return self.update is not None and self.update.deletable
+
+    def wire_fields(self, values: Mapping[str, Any], only: tuple[str, ...] | None = None) -> dict[str, Any]:
+        """The body node's fields for resolved values (references replaced by ids)."""
+        return {
             self.by_name[name].wire_name: value
             for name, value in values.items()
-            if value is not None and not self.by_name[name].in_path
+            if value is not None and not self.by_name[name].in_path and (only is None or name in only)
         }
-        return {"request": {"push": {self.node: node}}}
+
+    def wire_body(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The Push request's JSON body."""
+        return {"request": {"push": nest(self.node, self.wire_fields(values))}}
+
+    def update_path(self, token: str, values: Mapping[str, Any], result: Mapping[str, str]) -> str:
+        """The Update API resource of what this endpoint published (PUT and DELETE)."""
+        assert self.update is not None, self.type
+        params = {name: quote(str(value), safe="") for name, value in {**values, **result}.items()
+                  if f"{{{name}}}" in self.update.path}
+        return f"/update/identities/{token}/" + self.update.path.format(**params)
+
+    def edit_body(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The PUT body: every editable field the manifest renders, so that the post
+        ends up exactly as the manifest says [contract: a PUT replaces what it names]."""
+        assert self.update is not None and self.update.edit_node is not None, self.type
+        fields = self.wire_fields(values, only=self.update.editable)
+        return {"request": {"update": nest(self.update.edit_node, fields)}}
+
+    def can_edit(self, changed: set[str] | frozenset[str]) -> bool:
+        """Whether a change of these manifest fields can be made in place with a PUT."""
+        return self.editable and self.update is not None and changed <= set(self.update.editable)
+
+
+def nest(path: tuple[str, ...], fields: dict[str, Any]) -> dict[str, Any]:
+    """``fields`` under the node path: ``("channel", "section")`` -> {"channel": {"section": …}}."""
+    body: dict[str, Any] = fields
+    for name in reversed(path):
+        body = {name: body}
+    return body
 
 
 def _text(name: str, doc: str, **kw: Any) -> Field:
@@ -176,29 +265,41 @@ def _facebook_family(scope: str | None, source: Literal["doc", "contract"],
     where = f"a Facebook {scope}" if scope else "the user's Facebook timeline"
     create_post = [] if scope else [_CREATE_POST]
     pull = f"facebook/{scope}/{{{scope}}}/posts.json" if scope else "facebook/posts.json"
+    # Only a page's posts, pictures and videos can be edited or deleted [doc, §6].
+    page = scope == "page"
     return [
         Endpoint(
             type=f"{prefix}.post", network="facebook", path=path + "post.json",
-            node=scope or "post", object="post", results=("post_id", "post_location"),
+            node=(scope or "post",), object="post", results=("post_id", "post_location"),
             fields=(*target, _MESSAGE, _LINK, _attachments(f"{prefix}.picture")),
-            one_of=(("message", "link"),), summary=f"A post on {where}.",
+            one_of=(("message", "link"),),
+            # [doc for the page post's Update body; assumed for every Facebook post]
+            exclusive=(("link", "attachments"),),
+            summary=f"A post on {where}.",
             source=source, pull=pull, pull_collection="posts",
+            update=Update("facebook/page/{page}/post/{post_id}.json", deletable=True,
+                          edit_node=("post",), editable=("message", "link", "attachments"))
+            if page else None,
         ),
         Endpoint(
             type=f"{prefix}.picture", network="facebook", path=path + "picture.json",
-            node=scope or "picture", object="picture",
+            node=(scope or "picture",), object="picture",
             results=("picture_id",) if scope else ("picture_id", "post_id"),
             fields=(*target, _url("url", "The picture's URL; OneAll fetches it.",
                                   required=True, media="picture"), _DESCRIPTION, *create_post),
             summary=f"A picture uploaded to {where}.", source=picture_source,
+            update=Update("facebook/page/{page}/picture/{picture_id}.json", deletable=True)
+            if page else None,
         ),
         Endpoint(
             type=f"{prefix}.video", network="facebook", path=path + "video.json",
-            node=scope or "video", object="video", results=("video_id",),
+            node=(scope or "video",), object="video", results=("video_id",),
             fields=(*target, _url("url", "The video's URL; OneAll fetches it.",
                                   required=True, media="video"), _DESCRIPTION, *create_post),
             summary=f"A video uploaded to {where}.",
             source="doc" if not scope else "contract",
+            update=Update("facebook/page/{page}/video/{video_id}.json", deletable=True)
+            if page else None,
         ),
     ]
 
@@ -208,7 +309,7 @@ def _linkedin(scope: str | None) -> Endpoint:
     return Endpoint(
         type="linkedin.company.post" if scope else "linkedin.post", network="linkedin",
         path="linkedin/company/post.json" if scope else "linkedin/post.json",
-        node="post", object="post", results=("post_id", "post_location"),
+        node=("post",), object="post", results=("post_id", "post_location"),
         fields=(
             *company, _MESSAGE, _LINK,
             _text("title", "The title of the shared link."),
@@ -230,7 +331,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     _linkedin("company"),
     Endpoint(
         type="pinterest.board", network="pinterest", path="pinterest/board.json",
-        node="board", object="board", results=("board_id", "board_location"),
+        node=("board",), object="board", results=("board_id", "board_location"),
         fields=(_text("name", "The board's name.", required=True),
                 _text("description", "What the board is about.")),
         summary="A Pinterest board.", source="contract",
@@ -238,7 +339,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     ),
     Endpoint(
         type="pinterest.pin", network="pinterest", path="pinterest/board/{board}/pin.json",
-        node="pin", object="pin", results=("pin_id", "pin_location"),
+        node=("pin",), object="pin", results=("pin_id", "pin_location"),
         fields=(
             Field("board", Kind.ID, "The board to pin on: an id or a reference to a pinterest.board.",
                   required=True, in_path=True, accepts=("pinterest.board",), same_identity=True),
@@ -248,21 +349,32 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         ),
         summary="A pin on a Pinterest board.", source="contract",
         pull="pinterest/board/{board}/pins.json", pull_collection="pins",
+        # The Update body names the board by its *name* where the Push path takes its
+        # id, so moving a pin to another board is not made in place [contract]: the
+        # edit sends description and link, and leaves the pin on its board.
+        update=Update("pinterest/pin/{pin_id}.json", deletable=True, edit_node=("pin",),
+                      editable=("description", "link")),
     ),
     Endpoint(
         type="twitter.post", network="twitter", path="twitter/post.json",
-        node="post", object="post", results=("post_id", "post_location"),
+        node=("post",), object="post", results=("post_id", "post_location"),
         fields=(
             _text("message", "The tweet's text.", required=True, max_length=140),
             _text("location", "A place name attached to the tweet."),
-            _attachments("twitter.picture", "twitter.video", max_items=4),
+            # Up to 4 pictures, or exactly 1 video [Twitter's rule; contract here].
+            Field("attachments", Kind.ID_LIST,
+                  "Ids of media uploaded before, or references to the actions that upload them: "
+                  "up to 4 pictures, or 1 video.",
+                  max_items=4, accepts=("twitter.picture", "twitter.video"), same_identity=True,
+                  alone=("twitter.video",)),
         ),
         summary="A tweet.", source="doc",
         pull="twitter/tweets.json", pull_collection="tweets",
+        update=Update("twitter/post/{post_id}.json", deletable=True),
     ),
     Endpoint(
         type="twitter.picture", network="twitter", path="twitter/picture.json",
-        node="picture", object="picture", results=("picture_id",),
+        node=("picture",), object="picture", results=("picture_id",),
         fields=(_url("url", "The picture's URL; OneAll fetches it.", required=True, media="picture"),
                 _DESCRIPTION),
         summary="A picture uploaded to Twitter, to attach to a tweet within 24 hours.",
@@ -270,7 +382,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     ),
     Endpoint(
         type="twitter.video", network="twitter", path="twitter/video.json",
-        node="video", object="video", results=("video_id",),
+        node=("video",), object="video", results=("video_id",),
         fields=(_url("video_url", "The video's URL; OneAll fetches it.", required=True, media="video"),
                 _url("callback_url", "Where OneAll POSTs the final result.")),
         summary="A video uploaded to Twitter (processed asynchronously).",
@@ -278,7 +390,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     ),
     Endpoint(
         type="youtube.video", network="youtube", path="youtube/video.json",
-        node="video", object="video", results=("video_id", "video_location"),
+        node=("video",), object="video", results=("video_id", "video_location"),
         fields=(
             _url("video_url", "The video's URL; OneAll fetches it.", required=True, media="video"),
             _text("title", "The video's title.", required=True),
@@ -292,7 +404,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
         type="youtube.playlist.video", network="youtube",
         path="youtube/playlist/{playlist}/video.json",
-        node="video", object="video", results=("playlist_id", "video_id"),
+        node=("video",), object="video", results=("playlist_id", "video_id"),
         fields=(
             Field("playlist", Kind.ID, "The playlist: an id or a reference to a youtube.playlist.",
                   required=True, in_path=True, accepts=("youtube.playlist",), same_identity=True),
@@ -301,36 +413,47 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         ),
         summary="A video added to a YouTube playlist.", source="contract",
         pull="youtube/playlist/{playlist}/videos.json", pull_collection="videos",
+        update=Update("youtube/playlist/{playlist}/video/{video_id}.json", deletable=True),
     ),
     Endpoint(
         type="youtube.playlist", network="youtube", path="youtube/playlist.json",
-        node="playlist", object="playlist", results=("playlist_id", "playlist_location"),
+        node=("playlist",), object="playlist", results=("playlist_id", "playlist_location"),
         fields=(
             _text("title", "The playlist's title.", required=True),
             _text("description", "What the playlist holds."),
-            Field("privacy", Kind.ENUM, "Who may see the playlist.",
+            # Field names after the documented Update body [contract for the Push body].
+            Field("privacy_status", Kind.ENUM, "Who may see the playlist.",
                   choices=("public", "private", "unlisted")),
+            _text("default_language", "The language of the title and description (e.g. en)."),
         ),
         summary="A YouTube playlist.", source="contract",
         pull="youtube/playlists.json", pull_collection="playlists",
+        update=Update("youtube/playlist/{playlist_id}.json", deletable=True, edit_node=("playlist",),
+                      editable=("title", "description", "privacy_status", "default_language")),
     ),
     Endpoint(
         type="youtube.channel.section", network="youtube", path="youtube/channel/section.json",
-        node="section", object="section", results=("section_id",),
+        # Nested as channel -> section, after the documented Update body [contract].
+        node=("channel", "section"), object="section", results=("section_id",),
         fields=(
             # The manifest's own ``type`` key names the endpoint, so the section's
             # ``type`` field is written ``section_type`` and sent as ``type``.
             _text("section_type", "The section's kind, as YouTube names it (e.g. multiplePlaylists).",
                   wire="type"),
+            _text("style", "How the section is laid out (e.g. horizontalRow)."),
             _text("title", "The section's title."),
+            Field("position", Kind.INT, "Where the section stands on the channel page (0 first)."),
             Field("playlists", Kind.ID_LIST, "Playlists shown: ids or references to youtube.playlist.",
                   accepts=("youtube.playlist",), same_identity=True),
         ),
         summary="A section on the YouTube channel's page.", source="contract",
+        update=Update("youtube/channel/section/{section_id}.json", deletable=True,
+                      edit_node=("channel", "section"),
+                      editable=("section_type", "style", "title", "position", "playlists")),
     ),
 )
 
 BY_TYPE: Mapping[str, Endpoint] = {e.type: e for e in ENDPOINTS}
 
 #: Manifest keys of an action that are not request fields.
-ACTION_META_KEYS = ("type", "identity", "publish_at")
+ACTION_META_KEYS = ("type", "identity", "publish_at", "deleted")

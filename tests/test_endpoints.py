@@ -20,7 +20,7 @@ from pipeline.report.schema import example_action
 from pipeline.oneall.sandbox import SandboxServer
 from pipeline.load.project import load_project
 
-# type -> (path after /push/identities/<token>/, body node, every field the node may hold)
+# type -> (path after /push/identities/<token>/, body node path, every field the node may hold)
 WIRE: dict[str, tuple[str, str, set[str]]] = {
     "facebook.post": ("facebook/post.json", "post", {"message", "link", "attachments"}),
     "facebook.picture": ("facebook/picture.json", "picture", {"url", "description", "create_post"}),
@@ -42,8 +42,9 @@ WIRE: dict[str, tuple[str, str, set[str]]] = {
     "youtube.video": ("youtube/video.json", "video",
                       {"video_url", "title", "description", "thumbnail_url", "callback_url"}),
     "youtube.playlist.video": ("youtube/playlist/{playlist_id}/video.json", "video", {"video_id"}),
-    "youtube.playlist": ("youtube/playlist.json", "playlist", {"title", "description", "privacy"}),
-    "youtube.channel.section": ("youtube/channel/section.json", "section", {"type", "title", "playlists"}),
+    "youtube.playlist": ("youtube/playlist.json", "playlist", {"title", "description", "privacy_status", "default_language"}),
+    "youtube.channel.section": ("youtube/channel/section.json", "channel.section",
+                                {"type", "style", "title", "position", "playlists"}),
 }
 # type -> the result fields the reference table promises
 RESULTS = {
@@ -98,8 +99,10 @@ def test_each_type_publishes_with_the_documented_wire_format(
                                 playlist_id=ids.get("t/playlist", {}).get("playlist_id"))
     assert sent.path == f"/push/identities/{token}/{expected_path}"
     assert list(sent.body) == ["request"] and list(sent.body["request"]) == ["push"]
-    assert list(sent.body["request"]["push"]) == [node]
-    body = sent.body["request"]["push"][node]
+    body = sent.body["request"]["push"]
+    for name in node.split("."):  # a node path: channel -> section
+        assert list(body) == [name]
+        body = body[name]
     assert set(body) == fields  # the example fills every field the endpoint has
 
     record = state["t/subject"]
@@ -138,7 +141,7 @@ def test_each_type_refuses_an_invalid_action_at_its_line(type_name: str, project
 LIMITS = [
     ("twitter.post", "message: " + "x" * 141, "'message' is 141 characters after rendering"),
     ("twitter.post", 'message: hi\n    attachments: ["1", "2", "3", "4", "5"]', "'attachments' has 5 items"),
-    ("youtube.playlist", "title: t\n    privacy: secret", "'privacy' must be 'public', 'private' or 'unlisted'"),
+    ("youtube.playlist", "title: t\n    privacy_status: secret", "'privacy_status' must be 'public', 'private' or 'unlisted'"),
     ("facebook.post", "link: https://x.example", None),
     ("facebook.post", "attachments: []", "facebook.post needs at least one of: message, link"),
     ("youtube.video", "video_url: https://x.example/v.mp4", "missing required field 'title'"),

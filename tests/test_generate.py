@@ -62,7 +62,7 @@ def test_the_schema_refuses_what_the_models_refuse() -> None:
         {"actions": {"a": {"type": "twitter.post", "identity": "x", "message": "hi", "colour": "red"}}},
         {"actions": {"a": {"type": "twitter.pots", "identity": "x", "message": "hi"}}},
         {"actions": {"a": {"type": "twitter.picture", "identity": "x"}}},
-        {"actions": {"a": {"type": "youtube.playlist", "identity": "x", "title": "t", "privacy": "secret"}}},
+        {"actions": {"a": {"type": "youtube.playlist", "identity": "x", "title": "t", "privacy_status": "secret"}}},
         {"actions": {"bad name": {"type": "twitter.post", "identity": "x", "message": "hi"}}},
     ]
     for doc in bad:

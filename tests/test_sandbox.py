@@ -51,7 +51,7 @@ def test_boards_pins_playlists_and_videos_are_listed_by_the_pull_api(client: One
     pins = client.pull(f"/pull/identities/{PIN}/pinterest/board/{board['board_id']}/pins.json")
     assert [e["pin_id"] for e in pins["entries"]] == [pin["pin_id"]]
 
-    playlist = client.push(BY_TYPE["youtube.playlist"], YT, {"title": "Launch", "privacy": "unlisted"})
+    playlist = client.push(BY_TYPE["youtube.playlist"], YT, {"title": "Launch", "privacy_status": "unlisted"})
     video = client.push(BY_TYPE["youtube.video"], YT, {"video_url": "https://x.example/v.mp4", "title": "Film"})
     item = client.push(BY_TYPE["youtube.playlist.video"], YT,
                        {"playlist": playlist["playlist_id"], "video_id": video["video_id"]})
@@ -60,7 +60,7 @@ def test_boards_pins_playlists_and_videos_are_listed_by_the_pull_api(client: One
     assert len(video["video_id"]) == 11 and video["video_location"].endswith(video["video_id"])
     listed = client.pull(f"/pull/identities/{YT}/youtube/playlist/{playlist['playlist_id']}/videos.json")
     assert [e["video_id"] for e in listed["entries"]] == [video["video_id"]]
-    assert client.pull(f"/pull/identities/{YT}/youtube/playlists.json")["entries"][0]["privacy"] == "unlisted"
+    assert client.pull(f"/pull/identities/{YT}/youtube/playlists.json")["entries"][0]["privacy_status"] == "unlisted"
 
 
 def test_page_group_user_and_company_posts_are_listed_apart(client: OneAllClient) -> None:

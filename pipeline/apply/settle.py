@@ -72,7 +72,7 @@ def _settle_one(address: str, rec: Record, reader: Reader, tokens: Mapping[str, 
     resource = endpoint.pull_path(token, rec.sent)
     if resource is None:
         return Settled(address, "unknown", f"the Pull API does not list {rec.type}", {})
-    wanted = {k: v for k, v in endpoint.wire_body(rec.sent)["request"]["push"][endpoint.node].items()}
+    wanted = endpoint.wire_fields(rec.sent)
     since = rec.attempted_at - CLOCK_SLACK
     try:
         for entry in _entries(reader, resource, since):

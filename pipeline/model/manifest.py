@@ -131,6 +131,8 @@ def _field_type(spec: catalog.Field) -> Any:
         return Annotated[list[IdValue], Field(max_length=spec.max_items)]
     if spec.kind is Kind.BOOL:
         return bool
+    if spec.kind is Kind.INT:
+        return Annotated[int, Field(ge=0, strict=True)]
     if spec.kind is Kind.ENUM:
         return Literal[spec.choices]
     raise AssertionError(spec.kind)

@@ -214,11 +214,13 @@ class Sandbox:
         # OneAll reads the raw body as JSON whatever the Content-Type says [doc].
         try:
             body = json.loads(raw)
-            node = body["request"]["push"][endpoint.node]
+            node = body["request"]["push"]
+            for name in endpoint.node:
+                node = node[name]
         except (ValueError, KeyError, TypeError):
-            return 400, f"The request body must be JSON holding request.push.{endpoint.node}", None
+            return 400, f"The request body must be JSON holding request.push.{endpoint.node_name}", None
         if not isinstance(node, dict):
-            return 400, f"request.push.{endpoint.node} must be an object", None
+            return 400, f"request.push.{endpoint.node_name} must be an object", None
         values, problem = _check_node(endpoint, node, params)
         if problem:
             return 400, problem, None
@@ -317,14 +319,14 @@ def _check_node(endpoint: Endpoint, node: dict[str, Any],
     for key, value in node.items():
         spec = by_wire.get(key)
         if spec is None:
-            return values, f"Unknown field {endpoint.node}.{key}"
+            return values, f"Unknown field {endpoint.node_name}.{key}"
         problem = _check_value(spec, value)
         if problem:
-            return values, f"Invalid {endpoint.node}.{key}: {problem}"
+            return values, f"Invalid {endpoint.node_name}.{key}: {problem}"
         values[spec.name] = value
     for spec in endpoint.fields:
         if spec.required and spec.name not in values:
-            return values, f"Missing required field {endpoint.node}.{spec.wire_name}"
+            return values, f"Missing required field {endpoint.node_name}.{spec.wire_name}"
     for group in endpoint.one_of:
         if not any(values.get(name) for name in group):
             return values, f"One of {', '.join(group)} is required"
@@ -334,6 +336,8 @@ def _check_node(endpoint: Endpoint, node: dict[str, Any],
 def _check_value(spec: catalog.Field, value: Any) -> str | None:
     if spec.kind is Kind.BOOL:
         return None if isinstance(value, bool) else "must be true or false"
+    if spec.kind is Kind.INT:
+        return None if isinstance(value, int) and not isinstance(value, bool) else "must be a whole number"
     if spec.kind is Kind.ID_LIST:
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
             return "must be a list of ids"

@@ -105,6 +105,8 @@ def example_value(spec: catalog.Field) -> Any:
         return True
     if spec.kind is Kind.ENUM:
         return spec.choices[0]
+    if spec.kind is Kind.INT:
+        return 0
     if spec.accepts:
         ref = {"ref": spec.accepts[0].split(".")[-1]}
         return [ref] if spec.kind is Kind.ID_LIST else ref
@@ -179,12 +181,12 @@ def reference_page() -> str:
         lines.append(f"| [`{e.type}`](#{e.type.replace('.', '')}) | `{e.path}` | {e.source} |")
     for e in catalog.ENDPOINTS:
         lines += ["", f"## {e.type}", "", e.summary, "",
-                  f"`POST /push/identities/<identity_token>/{e.path}`, body node `{e.node}`"
+                  f"`POST /push/identities/<identity_token>/{e.path}`, body node `{e.node_name}`"
                   + (" (processed asynchronously)" if e.asynchronous else "") + f"; source: {e.source}.",
                   "", "| field | on the wire | required | limits and references | meaning |",
                   "|---|---|---|---|---|"]
         for f in e.fields:
-            wire = "path" if f.in_path else f"`{e.node}.{f.wire_name}`"
+            wire = "path" if f.in_path else f"`{e.node_name}.{f.wire_name}`"
             required = "yes" if f.required else ""
             lines.append(f"| `{f.name}` | {wire} | {required} | {_limits(f)} | {f.doc} |")
         if e.primary_media:
