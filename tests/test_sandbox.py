@@ -19,6 +19,12 @@ FB = TOKENS["acme-facebook"][1]
 LI = TOKENS["acme-linkedin"][1]
 
 
+def entries(data: dict) -> list[dict]:
+    """The entries of a Pull answer's one collection node (§7)."""
+    (collection,) = data.values()
+    return collection.get("entries", [])
+
+
 @pytest.fixture
 def client(sandbox: SandboxServer) -> OneAllClient:
     return OneAllClient(sandbox.url, Credentials(PUBLIC_KEY, PRIVATE_KEY))
@@ -46,10 +52,10 @@ def test_boards_pins_playlists_and_videos_are_listed_by_the_pull_api(client: One
     board = client.push(BY_TYPE["pinterest.board"], PIN, {"name": "Rockets"})
     pin = client.push(BY_TYPE["pinterest.pin"], PIN, {"board": board["board_id"], "picture": "https://x.example/p.png"})
     boards = client.pull(f"/pull/identities/{PIN}/pinterest/boards.json")
-    assert boards["object"] == "boards"
-    assert [(e["board_id"], e["name"]) for e in boards["entries"]] == [(board["board_id"], "Rockets")]
+    assert list(boards) == ["boards"]
+    assert [(e["board_id"], e["name"]) for e in entries(boards)] == [(board["board_id"], "Rockets")]
     pins = client.pull(f"/pull/identities/{PIN}/pinterest/board/{board['board_id']}/pins.json")
-    assert [e["pin_id"] for e in pins["entries"]] == [pin["pin_id"]]
+    assert [e["pin_id"] for e in entries(pins)] == [pin["pin_id"]]
 
     playlist = client.push(BY_TYPE["youtube.playlist"], YT, {"title": "Launch", "privacy_status": "unlisted"})
     video = client.push(BY_TYPE["youtube.video"], YT, {"video_url": "https://x.example/v.mp4", "title": "Film"})
@@ -59,8 +65,8 @@ def test_boards_pins_playlists_and_videos_are_listed_by_the_pull_api(client: One
                     "video_id": video["video_id"]}
     assert len(video["video_id"]) == 11 and video["video_location"].endswith(video["video_id"])
     listed = client.pull(f"/pull/identities/{YT}/youtube/playlist/{playlist['playlist_id']}/videos.json")
-    assert [e["video_id"] for e in listed["entries"]] == [video["video_id"]]
-    assert client.pull(f"/pull/identities/{YT}/youtube/playlists.json")["entries"][0]["privacy_status"] == "unlisted"
+    assert [e["video_id"] for e in entries(listed)] == [video["video_id"]]
+    assert entries(client.pull(f"/pull/identities/{YT}/youtube/playlists.json"))[0]["privacy_status"] == "unlisted"
 
 
 def test_page_group_user_and_company_posts_are_listed_apart(client: OneAllClient) -> None:
@@ -68,12 +74,12 @@ def test_page_group_user_and_company_posts_are_listed_apart(client: OneAllClient
     client.push(BY_TYPE["facebook.group.post"], FB, {"group": "222", "message": "in the group"})
     mine = client.push(BY_TYPE["facebook.post"], FB, {"message": "on my timeline"})
     client.push(BY_TYPE["linkedin.company.post"], LI, {"company": "333", "message": "company news"})
-    page = client.pull(f"/pull/identities/{FB}/facebook/page/111/posts.json")["entries"]
-    assert [(e["message"], e["id"]) for e in page] == [("on the page", "111")]
+    page = entries(client.pull(f"/pull/identities/{FB}/facebook/page/111/posts.json"))
+    assert [e["message"] for e in page] == ["on the page"] and "id" not in page[0]
     assert page[0]["post_id"].startswith("111_")
-    assert [e["message"] for e in client.pull(f"/pull/identities/{FB}/facebook/group/222/posts.json")["entries"]] == ["in the group"]
-    assert [e["post_id"] for e in client.pull(f"/pull/identities/{FB}/facebook/posts.json")["entries"]] == [mine["post_id"]]
-    company = client.pull(f"/pull/identities/{LI}/linkedin/company/333/posts.json")["entries"]
+    assert [e["message"] for e in entries(client.pull(f"/pull/identities/{FB}/facebook/group/222/posts.json"))] == ["in the group"]
+    assert [e["post_id"] for e in entries(client.pull(f"/pull/identities/{FB}/facebook/posts.json"))] == [mine["post_id"]]
+    company = entries(client.pull(f"/pull/identities/{LI}/linkedin/company/333/posts.json"))
     assert company[0]["post_id"].startswith("urn:li:share:")
 
 

@@ -11,7 +11,8 @@ answered in time) make the failure modes testable.
 the id minter, ``server`` the threading HTTP server.
 """
 
-from pipeline.oneall.sandbox.app import Faults, Received, Sandbox, new_keys
+from pipeline.oneall.sandbox.app import Received, Sandbox, new_keys
+from pipeline.oneall.sandbox.faults import Faults
 from pipeline.oneall.sandbox.server import SandboxServer
 
 __all__ = ["Faults", "Received", "Sandbox", "SandboxServer", "new_keys"]

@@ -1,8 +1,10 @@
-"""The sandbox's WSGI application: routing, authentication, and the Push and Pull handlers.
+"""The sandbox's WSGI application: routing, authentication, and the Push, Update and Pull handlers.
 
 Every request is recorded in ``received`` (for tests of the wire format), then, in
-order: faults, authentication, the route from the catalogue, the identity, and the
-handler. Handlers raise ``Refused`` for an error envelope and return result data.
+order: latency, the faults that refuse before acting (429, 500, 503), authentication,
+the route from the catalogue, the identity, and the handler; then the faults that
+come after acting (a ghost answers late, a gateway answers 502 in HTML). Handlers
+raise ``Refused`` for an error envelope and return result data.
 """
 
 from __future__ import annotations
@@ -18,31 +20,24 @@ import time
 from dataclasses import dataclass
 from email.utils import formatdate
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable, Mapping
 from urllib.parse import parse_qs
 
 from pipeline import catalog
-from pipeline.catalog import Endpoint, Kind
-from pipeline.oneall.sandbox.checks import Refused, check_node, read_node, route
-from pipeline.oneall.sandbox.ids import IdMinter
+from pipeline.catalog import Endpoint
+from pipeline.oneall.sandbox.checks import Refused, check_node, check_one_of, check_targets, read_node, route
+from pipeline.oneall.sandbox.faults import Faults, draw
+from pipeline.oneall.sandbox.ids import IdMinter, rewrite_tweet
+from pipeline.oneall.sandbox.listing import ENTRY_NAMES, PULL_SHAPES, EntryNames, PullShape, pull_page
 from pipeline.oneall.sandbox.store import Identity, Store
+from pipeline.oneall.sandbox.wire import StartResponse, answer, gateway_page, read_body
 
-MAX_BODY_BYTES = 1024 * 1024
-_TOKEN = r"(?P<token>[0-9a-fA-F-]{36})"
+_PATH = re.compile(r"/(?P<api>push|update|pull)/identities/(?P<token>[0-9a-fA-F-]{36})/(?P<rest>.+)")
 _OK = "Your request has been processed successfully"
-
-
-@dataclass
-class Faults:
-    """Misbehaviour on purpose, each a share of requests between 0 and 1."""
-
-    latency: float = 0.0  # seconds added to every answer
-    rate_429: float = 0.0
-    rate_500: float = 0.0
-    rate_503: float = 0.0
-    ghost: float = 0.0  # publish, then answer only after ``ghost_delay``
-    ghost_delay: float = 5.0
-    retry_after: int = 1
+#: Older PHP SDKs pin through this path, the board in the body, with their own field
+#: names [doc, oneall-push-api.md §8; the catalogue has no entry for it].
+_LEGACY_PIN_PATH = "pinterest/pin.json"
+_LEGACY_PIN_FIELDS = {"note": "description", "image_url": "picture"}
 
 
 @dataclass
@@ -57,23 +52,43 @@ class Received:
 
 
 class Sandbox:
-    """The emulated API as a WSGI application."""
+    """The emulated API as a WSGI application.
+
+    ``pull_shape`` and ``entry_names``: how Pull answers are shaped (see ``listing``).
+    ``rewrite_links``: store tweets as Twitter does, links as t.co URLs, white space
+    collapsed. ``clock_offset``: seconds that OneAll's clock (the ``Date`` header, the
+    envelope's date, entry dates) is ahead of the local one. ``strict_push``: a Push
+    also obeys the catalogue's link-or-attachments and video-alone rules (a PUT always
+    does); off by default while the project's example content breaks them.
+    """
 
     def __init__(self, public_key: str, private_key: str, *, db_path: Path | None = None,
-                 faults: Faults | None = None, seed: int | None = None) -> None:
+                 faults: Faults | None = None, seed: int | None = None,
+                 pull_shape: PullShape = "nested", entry_names: EntryNames = "long",
+                 rewrite_links: bool = False, clock_offset: float = 0.0, strict_push: bool = False) -> None:
+        if pull_shape not in PULL_SHAPES or entry_names not in ENTRY_NAMES:
+            raise ValueError(f"pull_shape is one of {PULL_SHAPES}, entry_names one of {ENTRY_NAMES}")
         self.public_key = public_key
         self.private_key = private_key
         self.faults = faults or Faults()
+        self.pull_shape: PullShape = pull_shape
+        self.entry_names: EntryNames = entry_names
+        self.rewrite_links = rewrite_links
+        self.clock_offset = clock_offset
+        self.strict_push = strict_push
         self.received: list[Received] = []
         self.store = Store(db_path)
         self._lock = threading.Lock()
         self.in_flight = 0
         self.max_in_flight = 0  # the most requests handled at once: concurrency, measured
         self._random = random.Random(seed)
-        self._push_routes = [(route(e.path), e) for e in catalog.ENDPOINTS]
-        self._pull_routes = [(route(e.pull), e) for e in catalog.ENDPOINTS if e.pull]
+        self._routes = {
+            "push": [(route(e.path), e) for e in catalog.ENDPOINTS],
+            "update": [(route(e.update.path), e) for e in catalog.ENDPOINTS if e.update],
+            "pull": [(route(e.pull), e) for e in catalog.ENDPOINTS if e.pull],
+        }
 
-    # ------------------------------------------------------------ data
+    # ------------------------------------------------------------ data and admin
 
     @property
     def identities(self) -> dict[str, Identity]:
@@ -83,23 +98,48 @@ class Sandbox:
     def objects(self) -> list[dict[str, Any]]:
         return self.store.objects
 
+    def now(self) -> float:
+        """OneAll's clock, in seconds since the epoch."""
+        return time.time() + self.clock_offset
+
     def add_identity(self, token: str, network: str, name: str) -> None:
         """Make ``token`` a connected account of ``network`` (idempotent)."""
         with self._lock:
             self.store.add_identity(token, network, name)
 
-    def published(self, type_name: str | None = None) -> list[dict[str, Any]]:
-        """Every object published so far, oldest first."""
+    def published(self, type_name: str | None = None, *, deleted: bool = False) -> list[dict[str, Any]]:
+        """Every object published so far, oldest first; deleted ones only if ``deleted``."""
         with self._lock:
-            return [dict(o) for o in self.objects if type_name in (None, o["type"])]
+            return [dict(o) for o in self.objects
+                    if type_name in (None, o["type"]) and (deleted or not o.get("deleted"))]
+
+    def edit_elsewhere(self, object_id: str, fields: Mapping[str, Any], *, type_name: str | None = None) -> None:
+        """Change a published object as its owner would on the network's own site (drift).
+
+        ``fields`` are wire names; ``None`` removes one. Nothing is validated.
+
+        Raises:
+            KeyError: no live object has this id. ValueError: several have (give ``type_name``).
+        """
+        with self._lock:
+            self.store.edit(self.store.by_id(object_id, type_name), fields)
+
+    def delete_elsewhere(self, object_id: str, *, type_name: str | None = None) -> None:
+        """Delete a published object as its owner would on the network's own site.
+
+        Raises:
+            KeyError: no live object has this id. ValueError: several have (give ``type_name``).
+        """
+        with self._lock:
+            self.store.delete(self.store.by_id(object_id, type_name))
 
     # ------------------------------------------------------------ WSGI
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method = environ["REQUEST_METHOD"]
         path = environ.get("PATH_INFO", "")
         query = parse_qs(environ.get("QUERY_STRING", ""))
-        raw = _read_body(environ)
+        raw = read_body(environ)
         try:
             body: Any = json.loads(raw) if raw else None
         except ValueError:
@@ -115,53 +155,43 @@ class Sandbox:
                 self.in_flight -= 1
 
     def _respond(self, method: str, path: str, query: dict[str, list[str]], raw: bytes,
-                 environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        ghost = False
-        if self.faults.latency:
-            time.sleep(self.faults.latency)
-        fault = self._fault()
+                 environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+        faults = self.faults
+        if faults.latency:
+            time.sleep(faults.latency)
+        fault = faults.refusal(self._random)
         if fault:
             code, info = fault
-            headers = [("Retry-After", str(self.faults.retry_after))] if code == 429 else []
-            return _answer(start_response, path, code, info, None, headers)
-        if method == "POST" and self.faults.ghost and self._random.random() < self.faults.ghost:
-            ghost = True
+            headers = [("Retry-After", str(faults.retry_after))] if code == 429 else []
+            return answer(start_response, path, code, info, None, now=self.now(), headers=headers)
+        ghost = method in ("POST", "PUT", "DELETE") and draw(self._random, faults.ghost)
         try:
             code, info, data = 200, _OK, self._handle(method, path, query, raw, environ)
         except Refused as refused:
             code, info, data = refused.code, refused.info, None
         if ghost and code < 400:
-            time.sleep(self.faults.ghost_delay)
-        return _answer(start_response, path, code, info, data)
-
-    def _fault(self) -> tuple[int, str] | None:
-        draw = self._random.random()
-        for code, rate, info in ((429, self.faults.rate_429, "Too many requests"),
-                                 (500, self.faults.rate_500, "Internal error"),
-                                 (503, self.faults.rate_503, "Service overloaded")):
-            if draw < rate:
-                return code, info
-            draw -= rate
-        return None
+            time.sleep(faults.ghost_delay)
+        if draw(self._random, faults.gateway_502):
+            return gateway_page(start_response, now=self.now())
+        return answer(start_response, path, code, info, data, now=self.now())
 
     def _handle(self, method: str, path: str, query: dict[str, list[str]], raw: bytes,
                 environ: dict[str, Any]) -> Any:
         if not self._authorised(environ.get("HTTP_AUTHORIZATION", "")):
             raise Refused(401, "Authentication failed: the API keys are missing or wrong")
-        match = re.fullmatch(rf"/(?P<api>push|pull)/identities/{_TOKEN}/(?P<rest>.+)", path)
+        match = _PATH.fullmatch(path)
         if match is None:
             raise Refused(404, f"Unknown resource {path}")
         api, token, rest = match["api"], match["token"], match["rest"]
-        routes = self._push_routes if api == "push" else self._pull_routes
-        for pattern, endpoint in routes:
-            found = pattern.fullmatch(rest)
-            if found:
-                break
+        legacy = api == "push" and rest == _LEGACY_PIN_PATH
+        if legacy:
+            endpoint, params = catalog.BY_TYPE["pinterest.pin"], dict[str, str]()
         else:
-            raise Refused(404, f"Unknown resource {path}")
-        expected = "POST" if api == "push" else "GET"
-        if method != expected:
-            raise Refused(405, f"{path} takes {expected} requests")
+            endpoint, params = _route(self._routes[api], rest, path)
+        allowed = {"push": ("POST",), "pull": ("GET",),
+                   "update": ("PUT", "DELETE") if endpoint.editable else ("DELETE",)}[api]
+        if method not in allowed:
+            raise Refused(405, f"{path} takes {' or '.join(allowed)} requests")
         with self._lock:
             identity = self.identities.get(token)
             if identity is None:
@@ -169,8 +199,16 @@ class Sandbox:
             if identity.network != endpoint.network:
                 raise Refused(403, f"The identity {token} is a {identity.network} account, not {endpoint.network}")
             if api == "pull":
-                return self._pull(endpoint, identity, found.groupdict(), query)
-            return self._push(endpoint, identity, found.groupdict(), raw)
+                objects = self.store.matching(endpoint, identity.token, params)
+                return pull_page(endpoint, objects, params, query, shape=self.pull_shape, names=self.entry_names)
+            if api == "push":
+                return self._push(endpoint, identity, params, raw, legacy)
+            if method == "DELETE":
+                if raw or query:
+                    raise Refused(400, "A DELETE takes no body and no query parameter")
+                self.store.delete(self._one(endpoint, identity, params))
+                return None
+            return self._edit(endpoint, identity, params, raw)
 
     def _authorised(self, header: str) -> bool:
         if not header.startswith("Basic "):
@@ -181,103 +219,70 @@ class Sandbox:
             return False
         return hmac.compare_digest(user, self.public_key) & hmac.compare_digest(password, self.private_key)
 
-    # ------------------------------------------------------------ Push
+    # ------------------------------------------------------------ Push and Update
 
-    def _push(self, endpoint: Endpoint, identity: Identity, params: dict[str, str], raw: bytes) -> Any:
-        values = check_node(endpoint, read_node(raw, "push", endpoint.node), params)
-        self._check_targets(endpoint, identity, values)
+    def _push(self, endpoint: Endpoint, identity: Identity, params: dict[str, str], raw: bytes,
+              legacy: bool) -> Any:
+        node = read_node(raw, "push", endpoint.node)
+        if legacy:
+            node = {_LEGACY_PIN_FIELDS.get(k, k): v for k, v in node.items()}
+            board = node.pop("board", None)
+            if not isinstance(board, str) or not board:
+                raise Refused(400, "Missing required field pin.board")
+            # An id, or ``<user>/<board>`` as in the board's URL; unknown: refused like the path's.
+            params = {"board": self.store.board_id(identity.token, board, by="path") or board}
+        values = check_node(endpoint, node, params, exclusive=self.strict_push)
+        values = {k: v for k, v in values.items() if v is not None}
+        check_one_of(endpoint, values)
+        check_targets(endpoint, self.store, identity, values, alone=self.strict_push)
         data: dict[str, Any] = {"provider": endpoint.network, "object": endpoint.object}
         data.update(IdMinter(self._random, identity.token, identity.name).for_endpoint(endpoint, values))
-        stored = {"type": endpoint.type, "token": identity.token, "date": formatdate(usegmt=True),
-                  "fields": {endpoint.by_name[k].wire_name: v for k, v in values.items()}, "result": data}
+        fields = {endpoint.by_name[k].wire_name: v for k, v in values.items()}
+        stored = {"type": endpoint.type, "token": identity.token, "fields": fields, "result": data,
+                  "date": formatdate(self.now(), usegmt=True)}
+        if self.rewrite_links and endpoint.type == "twitter.post":
+            stored["fields"] = {**fields, "message": rewrite_tweet(fields["message"], self._random)}
+            if stored["fields"] != fields:
+                stored["sent"] = fields
         self.store.add_object(stored)
         return data
 
-    def _check_targets(self, endpoint: Endpoint, identity: Identity, values: dict[str, Any]) -> None:
-        """What the network itself refuses: unknown boards/playlists/media, duplicates."""
-        for spec in endpoint.fields:
-            if not spec.accepts or spec.name not in values:
-                continue
-            wanted = values[spec.name] if spec.kind is Kind.ID_LIST else [values[spec.name]]
-            for value in wanted:
-                if not self._exists(spec, value, identity if spec.same_identity else None):
-                    what = "/".join(t.split(".")[-1] for t in spec.accepts)
-                    raise Refused(404 if spec.in_path else 400, f"Unknown {what} {value!r} for {spec.name}")
-        if endpoint.type == "twitter.post":
-            for obj in self.objects:
-                if (obj["type"] == "twitter.post" and obj["token"] == identity.token
-                        and obj["fields"].get("message") == values.get("message")):
-                    raise Refused(409, "Status is a duplicate: Twitter refused the tweet")
+    def _edit(self, endpoint: Endpoint, identity: Identity, params: dict[str, str], raw: bytes) -> Any:
+        """A PUT: replaces the fields it names [contract]; answers the Push result."""
+        update = endpoint.update
+        assert update is not None and update.edit_node is not None
+        obj = self._one(endpoint, identity, params)
+        node = read_node(raw, "update", update.edit_node)
+        # A pin's Update body may name a board to move it to, by the board's name [doc, §6].
+        board = node.pop("board", None) if endpoint.type == "pinterest.pin" else None
+        values = check_node(endpoint, node, {}, only=update.editable, node_name=".".join(update.edit_node))
+        for group in endpoint.exclusive:  # naming one of a link-or-attachments pair drops the other
+            if any(values.get(name) for name in group):
+                values.update({name: None for name in group if name not in values})
+        current = {f.name: obj["fields"][f.wire_name] for f in endpoint.fields if f.wire_name in obj["fields"]}
+        check_one_of(endpoint, {k: v for k, v in {**current, **values}.items() if v is not None})
+        check_targets(endpoint, self.store, identity, {k: v for k, v in values.items() if v is not None})
+        changes = {endpoint.by_name[k].wire_name: v for k, v in values.items()}
+        if board is not None:
+            changes["board"] = self.store.board_id(identity.token, board, by="name")
+            if changes["board"] is None:
+                raise Refused(400, f"Unknown board {board!r} for pin.board")
+        self.store.edit(obj, changes)
+        return obj["result"]
 
-    def _exists(self, spec: catalog.Field, value: str, owner: Identity | None) -> bool:
-        for obj in self.objects:
-            if obj["type"] in spec.accepts and (owner is None or obj["token"] == owner.token):
-                if obj["result"].get(catalog.BY_TYPE[obj["type"]].id_field) == value:
-                    return True
-        # Videos on YouTube may be anyone's: a literal id we never minted is accepted.
-        return spec.name == "video_id"
-
-    # ------------------------------------------------------------ Pull
-
-    def _pull(self, endpoint: Endpoint, identity: Identity, params: dict[str, str],
-              query: dict[str, list[str]]) -> Any:
-        def first(name: str, default: str) -> str:
-            return query.get(name, [default])[0]
-
-        try:
-            page = max(1, int(first("page", "1")))
-            per_page = min(500, max(1, int(first("entries_per_page", "250"))))
-        except ValueError:
-            raise Refused(400, "page and entries_per_page must be numbers") from None
-        direction = first("order_direction", "desc")
-        entries = []
-        for obj in self.objects:
-            if obj["type"] != endpoint.type or obj["token"] != identity.token:
-                continue
-            if any(str(_path_value(endpoint, obj, k)) != v for k, v in params.items()):
-                continue
-            entries.append({**obj["fields"], **{k: v for k, v in obj["result"].items()
-                                               if k not in ("provider", "object")},
-                            "date": obj["date"]})
-        if direction != "asc":
-            entries.reverse()  # newest first
-        total = len(entries)
-        window = entries[(page - 1) * per_page: page * per_page]
-        return {
-            "provider": endpoint.network, "object": endpoint.pull_collection, "entries": window,
-            "pagination": {"current_page": page, "total_pages": max(1, -(-total // per_page)),
-                           "entries_per_page": per_page, "total_entries": total,
-                           "order_direction": direction},
-        }
+    def _one(self, endpoint: Endpoint, identity: Identity, params: Mapping[str, str]) -> dict[str, Any]:
+        """The live object an Update path names; another identity's is unknown too."""
+        for obj in self.store.matching(endpoint, identity.token, params):
+            return obj
+        raise Refused(404, f"Unknown {endpoint.object} {'/'.join(params.values())}")
 
 
-def _path_value(endpoint: Endpoint, obj: dict[str, Any], name: str) -> Any:
-    return obj["fields"].get(endpoint.by_name[name].wire_name)
-
-
-def _read_body(environ: dict[str, Any]) -> bytes:
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    return environ["wsgi.input"].read(min(length, MAX_BODY_BYTES)) if length > 0 else b""
-
-
-def _answer(start_response: Callable[..., Any], resource: str, code: int, info: str, data: Any,
-            headers: list[tuple[str, str]] | None = None) -> list[bytes]:
-    request = {"date": formatdate(localtime=True), "resource": resource,
-               "status": {"flag": "success" if code < 400 else "error", "code": code, "info": info}}
-    response: dict[str, Any] = {"request": request}
-    if data is not None:
-        response["result"] = {"data": data}
-    payload = json.dumps({"response": response}).encode()
-    reason = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
-              404: "Not Found", 405: "Method Not Allowed", 409: "Conflict",
-              429: "Too Many Requests", 500: "Internal Server Error",
-              503: "Service Unavailable"}.get(code, "Error")
-    start_response(f"{code} {reason}", [("Content-Type", "application/json"),
-                                        ("Content-Length", str(len(payload))), *(headers or [])])
-    return [payload]
+def _route(routes: list[tuple[re.Pattern[str], Endpoint]], rest: str, path: str) -> tuple[Endpoint, dict[str, str]]:
+    for pattern, endpoint in routes:
+        found = pattern.fullmatch(rest)
+        if found:
+            return endpoint, found.groupdict()
+    raise Refused(404, f"Unknown resource {path}")
 
 
 def new_keys() -> tuple[str, str]:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, Mapping
 
 from pipeline import catalog
 from pipeline.catalog import Endpoint, Kind
 from pipeline.model.config import check_http_url
+from pipeline.oneall.sandbox.store import Identity, Store
 
 
 class Refused(Exception):
@@ -52,29 +53,55 @@ def read_node(raw: bytes, api: str, node_path: tuple[str, ...]) -> dict[str, Any
     return node
 
 
-def check_node(endpoint: Endpoint, node: dict[str, Any], params: dict[str, str]) -> dict[str, Any]:
+def check_node(endpoint: Endpoint, node: dict[str, Any], params: dict[str, str], *,
+               only: tuple[str, ...] | None = None, exclusive: bool = True,
+               node_name: str | None = None) -> dict[str, Any]:
     """The node's fields by manifest name, path parameters included.
 
+    ``only``: the fields a PUT may name (the catalogue's ``update.editable``); of the
+    required fields, only those must be given. ``link: ""`` means no link, as OneAll's
+    PHP SDK sends it: such a field comes back as ``None``. ``exclusive``: refuse fields
+    of one of the endpoint's ``exclusive`` groups given together (link and attachments).
+    ``node_name`` names the node in messages (a PUT's differs from the Push node).
+
     Raises:
-        Refused: 400 for an unknown field, a bad value, a missing required field.
+        Refused: 400 for an unknown field, a bad value, a missing required field,
+            fields of a group that excludes each other given together.
     """
-    by_wire = {f.wire_name: f for f in endpoint.fields if not f.in_path}
+    node_name = node_name or endpoint.node_name
+    allowed = [f for f in endpoint.fields if not f.in_path and (only is None or f.name in only)]
+    by_wire = {f.wire_name: f for f in allowed}
     values: dict[str, Any] = dict(params)
     for key, value in node.items():
         spec = by_wire.get(key)
         if spec is None:
-            raise Refused(400, f"Unknown field {endpoint.node_name}.{key}")
+            raise Refused(400, f"Unknown field {node_name}.{key}")
+        if spec.kind is Kind.URL and value == "":
+            values[spec.name] = None
+            continue
         problem = check_value(spec, value)
         if problem:
-            raise Refused(400, f"Invalid {endpoint.node_name}.{key}: {problem}")
+            raise Refused(400, f"Invalid {node_name}.{key}: {problem}")
         values[spec.name] = value
-    for spec in endpoint.fields:
-        if spec.required and spec.name not in values:
-            raise Refused(400, f"Missing required field {endpoint.node_name}.{spec.wire_name}")
+    for spec in allowed:
+        if spec.required and values.get(spec.name) is None:
+            raise Refused(400, f"Missing required field {node_name}.{spec.wire_name}")
+    for group in endpoint.exclusive if exclusive else ():
+        given = [name for name in group if values.get(name)]
+        if len(given) > 1:
+            raise Refused(400, f"Give {' or '.join(group)}, not both")
+    return values
+
+
+def check_one_of(endpoint: Endpoint, values: Mapping[str, Any]) -> None:
+    """At least one field of each of the endpoint's one-of groups (message or link).
+
+    Raises:
+        Refused: 400 when a group is empty.
+    """
     for group in endpoint.one_of:
         if not any(values.get(name) for name in group):
             raise Refused(400, f"One of {', '.join(group)} is required")
-    return values
 
 
 def check_value(spec: catalog.Field, value: Any) -> str | None:
@@ -85,11 +112,13 @@ def check_value(spec: catalog.Field, value: Any) -> str | None:
         return None if isinstance(value, int) and not isinstance(value, bool) else "must be a whole number"
     if spec.kind is Kind.ID_LIST:
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            return "must be a list of ids"
+            return "must be a list of ids, each a string"
         if spec.max_items is not None and len(value) > spec.max_items:
             return f"at most {spec.max_items} allowed, got {len(value)}"
         return None
-    if not isinstance(value, str) or (spec.kind is Kind.ID and not value):
+    if spec.kind is Kind.ID and not (isinstance(value, str) and value):
+        return "must be an id, as a string"  # ids are strings on the wire [contract]
+    if not isinstance(value, str):
         return "must be a string"
     if spec.max_length is not None and len(value) > spec.max_length:
         return f"at most {spec.max_length} characters allowed, got {len(value)}"
@@ -101,3 +130,33 @@ def check_value(spec: catalog.Field, value: Any) -> str | None:
         except ValueError:
             return "must be an absolute http(s) URL"
     return None
+
+
+def check_targets(endpoint: Endpoint, store: Store, identity: Identity, values: dict[str, Any], *,
+                  alone: bool = True) -> None:
+    """What the network itself refuses: unknown boards/playlists/media, a video with
+    other media (when ``alone``: a field's ``alone`` rule), a duplicate tweet.
+
+    Raises:
+        Refused: 404 for an unknown board or playlist in the path, 400 for unknown media
+            or a video with other media, 409 for a duplicate tweet.
+    """
+    for spec in endpoint.fields:
+        if not spec.accepts or not values.get(spec.name):
+            continue
+        wanted = values[spec.name] if spec.kind is Kind.ID_LIST else [values[spec.name]]
+        owner = identity.token if spec.same_identity else None
+        types = [store.type_of(spec.accepts, value, owner) for value in wanted]
+        # Videos on YouTube may be anyone's: a literal id we never minted is accepted.
+        types = [t or (spec.accepts[0] if spec.name == "video_id" else None) for t in types]
+        for value, found in zip(wanted, types):
+            if found is None:
+                what = "/".join(t.split(".")[-1] for t in spec.accepts)
+                raise Refused(404 if spec.in_path else 400, f"Unknown {what} {value!r} for {spec.name}")
+        if alone and len(types) > 1 and set(types) & set(spec.alone):
+            raise Refused(400, f"Invalid {endpoint.node_name}.{spec.wire_name}: "
+                               f"a {' or '.join(spec.alone)} goes alone")
+    if endpoint.type == "twitter.post" and "message" in values:
+        for obj in store.live("twitter.post", identity.token):
+            if obj.get("sent", obj["fields"]).get("message") == values["message"]:
+                raise Refused(409, "Status is a duplicate: Twitter refused the tweet")

@@ -87,3 +87,14 @@ class IdMinter:
             return {"playlist_id": str(values["playlist"]), "video_id": str(values["video_id"])}
         new = self.chars(11)
         return {"video_id": new, "video_location": f"https://www.youtube.com/watch?v={new}"}
+
+
+_URL = re.compile(r"https?://\S+")
+
+
+def rewrite_tweet(text: str, rng: random.Random) -> str:
+    """The text as Twitter stores it: every link shortened to a t.co URL, white space collapsed."""
+    def shorten(_: re.Match[str]) -> str:
+        return "https://t.co/" + "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(10))
+
+    return re.sub(r"\s+", " ", _URL.sub(shorten, text)).strip()
