@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import LAUNCH, Project, post_bodies
 from pipeline.oneall.sandbox import SandboxServer
+from tests.helpers import LAUNCH, Project, post_bodies
 
 TWO = LAUNCH
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Project
 from pipeline.report.markdown import fenced, inline
+from tests.helpers import Project
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 

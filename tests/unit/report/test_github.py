@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import Project
 from pipeline.errors import Diagnostic, Location
 from pipeline.report.github import error_command, escape_data, escape_property
+from tests.helpers import Project
 
 
 def test_escaping_follows_the_toolkit() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from conftest import Project, post_bodies
 from pipeline.oneall.sandbox import SandboxServer
+from tests.helpers import Project, post_bodies
 
 TWEET = """
     actions:

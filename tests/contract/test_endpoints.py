@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import TOKENS, Project
 from pipeline import catalog
 from pipeline.report.schema import example_action
 from pipeline.oneall.sandbox import SandboxServer
 from pipeline.load.project import load_project
+from tests.helpers import REPO, TOKENS, Project
 
 # type -> (path after /push/identities/<token>/, body node path, every field the node may hold)
 WIRE: dict[str, tuple[str, str, set[str]]] = {
@@ -183,10 +182,9 @@ def test_a_reference_must_point_at_an_action_whose_result_fits(project: Project)
 
 def test_the_example_campaign_publishes_across_types_in_reference_order(
         project: Project, sandbox: SandboxServer, site_env: dict[str, str]) -> None:
-    repo = Path(__file__).resolve().parents[1]
     shutil.rmtree(project.root / "content")
-    shutil.copytree(repo / "content", project.root / "content")
-    shutil.copy(repo / "pipeline.yaml", project.root / "pipeline.yaml")
+    shutil.copytree(REPO / "content", project.root / "content")
+    shutil.copy(REPO / "pipeline.yaml", project.root / "pipeline.yaml")
     for name, identity in load_project(project.root).config.identities.items():
         sandbox.sandbox.add_identity(identity.token, identity.network, name)
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from conftest import Project
 from pipeline.oneall.sandbox import SandboxServer
+from tests.helpers import Project
 
 BOARDS = 4
 PINS = 6

@@ -11,8 +11,7 @@ import pytest
 
 from pipeline.load import cache as compiler
 from pipeline.load.project import load_project
-
-REPO = Path(__file__).resolve().parents[1]
+from tests.helpers import REPO
 
 
 @pytest.fixture

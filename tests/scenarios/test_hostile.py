@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Project
 from pipeline.oneall.sandbox import SandboxServer
+from tests.helpers import Project
 
 TWEET_HEAD = "actions:\n  tweet:\n    type: twitter.post\n    identity: acme-twitter\n"
 

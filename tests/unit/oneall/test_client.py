@@ -7,11 +7,11 @@ import time
 
 import pytest
 
-from conftest import PRIVATE_KEY, PUBLIC_KEY, TOKENS
 from pipeline.catalog import BY_TYPE
 from pipeline.errors import ApiError, OutcomeUnknownError, TransportError
 from pipeline.oneall.client import Credentials, OneAllClient, RetryPolicy
 from pipeline.oneall.sandbox import SandboxServer
+from tests.helpers import PRIVATE_KEY, PUBLIC_KEY, TOKENS
 
 TWITTER = TOKENS["acme-twitter"][1]
 FAST_RETRY = RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.05, max_total=5)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import Project
 from pipeline import app
 from pipeline.oneall.sandbox import SandboxServer
+from tests.helpers import REPO, Project
 
 
 def test_independent_actions_run_in_parallel_and_dependents_after(
@@ -58,10 +58,9 @@ def test_readme_example_content_publishes_on_the_embedded_sandbox(tmp_path: Path
     import subprocess
     import sys
 
-    repo = Path(__file__).resolve().parents[1]
     work = tmp_path / "example"
-    shutil.copytree(repo / "content", work / "content")
-    shutil.copy(repo / "pipeline.yaml", work / "pipeline.yaml")
+    shutil.copytree(REPO / "content", work / "content")
+    shutil.copy(REPO / "pipeline.yaml", work / "pipeline.yaml")
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=work,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import Project
+from tests.helpers import Project
 
 
 def errors(project: Project) -> list[str]:

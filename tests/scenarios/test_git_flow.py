@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import subprocess
 
-from conftest import Project, post_bodies
 from pipeline.oneall.sandbox import SandboxServer
+from tests.helpers import Project, post_bodies
 
 
 def git(project: Project, *args: str) -> str:

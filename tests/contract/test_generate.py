@@ -8,13 +8,12 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from conftest import Project
 from pipeline import catalog
 from pipeline.report import schema as generate
 from pipeline.model.manifest import action_model
 from pipeline.load.source import load
+from tests.helpers import REPO, Project
 
-REPO = Path(__file__).resolve().parents[1]
 MANIFESTS = sorted(p for p in (REPO / "content").rglob("*.yaml") if "templates" not in p.parts)
 
 

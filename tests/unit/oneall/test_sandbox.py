@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import PRIVATE_KEY, PUBLIC_KEY, TOKENS
 from pipeline.catalog import BY_TYPE
 from pipeline.errors import ApiError
 from pipeline.oneall.client import Credentials, OneAllClient
 from pipeline.oneall.sandbox import Sandbox, SandboxServer
+from tests.helpers import PRIVATE_KEY, PUBLIC_KEY, TOKENS
 
 PIN = TOKENS["acme-pinterest"][1]
 YT = TOKENS["acme-youtube"][1]

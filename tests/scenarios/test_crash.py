@@ -11,8 +11,8 @@ import sys
 import time
 from collections import Counter
 
-from conftest import PRIVATE_KEY, PUBLIC_KEY, Project
 from pipeline.oneall.sandbox import SandboxServer
+from tests.helpers import PRIVATE_KEY, PUBLIC_KEY, Project
 
 TRIALS = 8
 PER_TRIAL = 15  # 120 actions in all

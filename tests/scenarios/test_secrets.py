@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import PUBLIC_KEY, Project
 from pipeline.oneall.sandbox import SandboxServer
+from tests.helpers import PUBLIC_KEY, Project
 
 KEY = "S3CRET-PRIVATE-KEY-7f1e9d2c4b"
 CAMPAIGN = "campaign-secret-0a9b8c7d"

@@ -6,9 +6,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from conftest import Project, post_bodies
 from pipeline import app
 from pipeline.oneall.sandbox import SandboxServer
+from tests.helpers import Project, post_bodies
 
 MANIFEST = """
     actions:

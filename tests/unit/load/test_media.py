@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from conftest import Project
+from tests.helpers import Project
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import LAUNCH, PRIVATE_KEY, TOKENS, Project, post_bodies
 from pipeline.catalog import BY_TYPE
 from pipeline.oneall.client import Credentials, OneAllClient
 from pipeline.oneall.sandbox import SandboxServer
 from pipeline.apply.store import StateStore
+from tests.helpers import LAUNCH, PRIVATE_KEY, TOKENS, Project, post_bodies
 
 
 
