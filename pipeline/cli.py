@@ -32,9 +32,9 @@ class _Group(click.Group):
         except UserError as exc:
             for diagnostic in exc.diagnostics:
                 _echo(click.style("error: ", fg="red") + str(diagnostic), err=True)
-            if os.environ.get("GITHUB_ACTIONS") == "true":
-                from pipeline.report import github  # each error also becomes an annotation on its line
+            from pipeline.report import github  # each error also becomes an annotation on its line
 
+            if github.active():
                 for diagnostic in exc.diagnostics:
                     _echo(github.error_command(diagnostic))
             _fail(EXIT_ERROR)
@@ -104,11 +104,18 @@ def validate(ctx: click.Context) -> None:
                f"{len(loaded.project.manifest_paths())} manifests are valid.")
 
 
+# Options that more than one command takes, declared once.
+_replace_option = click.option(
+    "--replace", "replace", multiple=True, metavar="ADDRESS",
+    help="Publish this address anew although it was published before (then delete the old "
+         "post, where OneAll can).")
+_yes_option = click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+
+
 @cli.command()
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 2 when there is something to do, 0 when not, 1 on error.")
-@click.option("--replace", "replace", multiple=True, metavar="ADDRESS",
-              help="Publish this address anew although it was published before.")
+@_replace_option
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text",
               help="text for a terminal, markdown for a pull request, json for programs.")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -121,38 +128,21 @@ def plan(ctx: click.Context, detailed_exitcode: bool, replace: tuple[str, ...], 
          out: Path | None, changed_since: str | None, show_unchanged: bool) -> None:
     """Show what apply would do, per action."""
     from pipeline import app
-    from pipeline.report import github
-    from pipeline.report import markdown
-    from pipeline.report import text as report
-    from pipeline.load.cache import fingerprint
+    from pipeline.report import github, json, markdown, text
 
     workspace = app.open_workspace(_start(ctx))
-    # A plain plan may come from the summary remembered when nothing has changed since.
-    plain = fmt != "json" and not (out or changed_since or replace or show_unchanged)
-    prints = fingerprint(workspace.project) if plain else None
-    the_plan = app.remembered_plan(workspace, prints, app.now_utc()) if prints else None
-    if the_plan is None:
-        loaded = app.load_workspace(workspace, prints=prints)
-        if prints:
-            the_plan = app.plan_and_remember(loaded, prints)
-        else:
-            the_plan = app.plan(loaded, replace=frozenset(replace), changed_since=changed_since,
-                                saving=out is not None)
+    the_plan = app.plan_command(workspace, replace=frozenset(replace), changed_since=changed_since,
+                                out=out, full=fmt == "json" or show_unchanged)
     _announce(workspace.site)
-    if out is not None:
-        if contains_secret([c.request for c in the_plan.changes]):
-            raise UserError("the plan holds a secret value, so it cannot be saved to a file")
-        text = report.plan_json(the_plan)
-        out.write_text(text, encoding="utf-8")
     as_markdown = None  # made once, for the output and the job summary alike
     if fmt == "markdown" or github.summary_path():
         as_markdown = markdown.plan_markdown(the_plan, sandbox=workspace.site.is_sandbox)
     if fmt == "json":
-        _echo(report.plan_json(the_plan), nl=False)
+        _echo(json.plan_json(the_plan), nl=False)
     elif fmt == "markdown":
         _echo(as_markdown or "", nl=False)
     else:
-        _echo(report.plan_text(the_plan, show_noop=show_unchanged), nl=False)
+        _echo(text.plan_text(the_plan, show_noop=show_unchanged), nl=False)
     if out is not None:
         _echo(f"Saved the plan to {out}: `pipeline apply {out}` carries out exactly it.", err=True)
     if github.summary_path():
@@ -163,9 +153,8 @@ def plan(ctx: click.Context, detailed_exitcode: bool, replace: tuple[str, ...], 
 
 @cli.command()
 @click.argument("planfile", required=False, type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
-@click.option("--replace", "replace", multiple=True, metavar="ADDRESS",
-              help="Publish this address anew although it was published before.")
+@_yes_option
+@_replace_option
 @click.option("--parallelism", type=click.IntRange(1, 64), default=8, show_default=True,
               help="Requests in flight at once.")
 @click.option("--lock-timeout", type=click.FloatRange(0), default=0.0,
@@ -173,14 +162,13 @@ def plan(ctx: click.Context, detailed_exitcode: bool, replace: tuple[str, ...], 
 @click.pass_context
 def apply(ctx: click.Context, planfile: Path | None, yes: bool, replace: tuple[str, ...],
           parallelism: int, lock_timeout: float) -> None:
-    """Publish what the plan says, then write the results to the state.
+    """Publish, edit and delete what the plan says, then write the results to the state.
 
     With PLANFILE (from `pipeline plan --out`), carry out exactly that reviewed plan,
     without asking; it is refused if anything it was made from has changed.
     """
     from pipeline import app
-    from pipeline.report import github
-    from pipeline.report import text as report
+    from pipeline.report import github, text
 
     if planfile is not None and replace:
         raise UserError("a saved plan is applied as it is: --replace belongs to `pipeline plan`")
@@ -189,55 +177,42 @@ def apply(ctx: click.Context, planfile: Path | None, yes: bool, replace: tuple[s
     saved = _read_plan(planfile) if planfile is not None else None
     loaded = app.load(_start(ctx))
     _announce(loaded.site)
+    tty = sys.stdout.isatty()
+    progress: list[Any] = []  # made once the plan is confirmed
 
     def confirm(the_plan: Any) -> bool:
-        _echo(report.plan_text(the_plan), nl=False)
-        if yes or click.confirm("Publish these actions?", default=False):
-            start(the_plan)
-            return True
-        return False
+        _echo(text.plan_text(the_plan), nl=False)
+        if saved is None and not yes and not click.confirm("Carry out these changes?", default=False):
+            return False
+        progress.append(text.Progress(len(the_plan.sending), tty=tty))
+        return True
 
-    tty = sys.stdout.isatty()
-    progress: list[Any] = []  # made once the plan is known
-
-    def on_event(event: Any) -> None:
-        if not progress:
-            return
-        line = report.event_line(event)
+    def on_event(event: Any) -> None:  # called from one thread: the executor's scheduler
+        line = text.event_line(event)
         update = progress[0].update(event)
         if line:
             _echo(("\r\033[K" if tty else "") + line)  # on a terminal, over the bar
         if update:
             _echo(update, nl=not tty)
 
-    def start(the_plan: Any) -> None:
-        progress.append(report.Progress(the_plan.count("create"), tty=tty))
-
-    if saved is not None:
-        def announce(verified: Any) -> None:
-            _echo(report.plan_text(verified), nl=False)
-            start(verified)
-
-        applied = app.apply_saved(loaded, saved, on_event=on_event, announce=announce,
-                                  parallelism=parallelism, lock_timeout=lock_timeout)
-    else:
-        applied = app.apply(loaded, confirm=confirm, on_event=on_event, parallelism=parallelism,
-                            lock_timeout=lock_timeout, replace=frozenset(replace))
+    applied = app.apply(loaded, saved=saved, confirm=confirm, on_event=on_event,
+                        parallelism=parallelism, lock_timeout=lock_timeout, replace=frozenset(replace))
     if tty and progress:
         _echo()  # leave the bar's line
     for settled in applied.settled:
-        _echo(report.settled_line(settled))
+        _echo(text.settled_line(settled))
     for source, target in applied.moved:
         _echo(f"moved     {source} -> {target} (nothing sent)")
     if applied.result is None:
         if applied.plan.pending and not applied.moved:
-            _echo("Cancelled: nothing was published.")
+            _echo("Cancelled: nothing was sent.")
+            _fail(EXIT_ERROR)
         elif not applied.moved:
-            _echo(report.plan_text(applied.plan), nl=False)
+            _echo(text.plan_text(applied.plan), nl=False)
         return
-    _echo(report.apply_summary(applied.result))
+    _echo(text.apply_summary(applied.result))
     if github.summary_path():
-        github.append_summary(redact("### pipeline apply\n\n" + report.apply_summary(applied.result)))
+        github.append_summary(redact("### pipeline apply\n\n" + text.apply_summary(applied.result)))
     if not applied.result.ok:
         _fail(EXIT_ERROR)
 
@@ -261,12 +236,12 @@ def _read_plan(path: Path) -> Any:
 def show(ctx: click.Context, as_json: bool) -> None:
     """Show what has been published: address, type, ids, URL, when."""
     from pipeline import app
-    from pipeline.report import text as report
+    from pipeline.report import json, text
 
     workspace = app.open_workspace(_start(ctx))
     _announce(workspace.site)
     state = app.show(workspace)
-    _echo(report.state_json(state) if as_json else report.state_text(state), nl=False)
+    _echo(json.state_json(state) if as_json else text.state_text(state), nl=False)
 
 
 @cli.command()
@@ -303,15 +278,43 @@ def state() -> None:
 
 @state.command("forget")
 @click.argument("addresses", nargs=-1, required=True)
+@_yes_option
 @click.pass_context
-def state_forget(ctx: click.Context, addresses: tuple[str, ...]) -> None:
-    """Drop ADDRESSES from the state; what was published stays online."""
+def state_forget(ctx: click.Context, addresses: tuple[str, ...], yes: bool) -> None:
+    """Drop ADDRESSES from the state; what was published stays online.
+
+    The next apply publishes a forgotten address again if a manifest still defines it.
+    """
     from pipeline import app
 
     workspace = app.open_workspace(_start(ctx))
     _announce(workspace.site)
+    published = app.published_among(workspace, addresses)
+    if published and not yes:
+        for address in published:
+            _echo(f"{address} is published: once forgotten, the next apply publishes it again "
+                  "(a second post) if a manifest still defines it", err=True)
+        if not sys.stdin.isatty() or not click.confirm("Forget it anyway?", default=False):
+            raise UserError("nothing forgotten: confirm, or pass --yes")
     for address in app.forget(workspace, addresses):
         _echo(f"forgot {address}")
+
+
+@state.command("accept")
+@click.argument("addresses", nargs=-1, required=True)
+@click.pass_context
+def state_accept(ctx: click.Context, addresses: tuple[str, ...]) -> None:
+    """Record how ADDRESSES render now as what is online; nothing is sent.
+
+    For a post whose manifest changed in a way not worth a new post (a typo fix on a type
+    OneAll cannot edit): the plan stops showing it as changed.
+    """
+    from pipeline import app
+
+    loaded = app.load(_start(ctx))
+    _announce(loaded.site)
+    for address in app.accept(loaded, addresses):
+        _echo(f"accepted {address}: its current rendering is recorded as what is online")
 
 
 @state.command("resolve")
@@ -380,8 +383,9 @@ def sandbox() -> None:
 def sandbox_serve(ctx: click.Context, host: str, port: int, db: Path | None, latency: float,
                   rate_429: float, rate_500: float, rate_503: float, ghost: float) -> None:
     """Serve the sandbox until interrupted; identities come from pipeline.yaml if there is one."""
-    from pipeline.oneall.sandbox import Faults, Sandbox, SandboxServer
+    from pipeline.apply.site import project_sandbox
     from pipeline.load.project import find_root, load_project
+    from pipeline.oneall.sandbox import Faults, SandboxServer
 
     if host not in ("127.0.0.1", "localhost", "::1"):
         raise UserError("the sandbox serves on loopback only (127.0.0.1, localhost or ::1)")
@@ -393,10 +397,7 @@ def sandbox_serve(ctx: click.Context, host: str, port: int, db: Path | None, lat
         project = None
     db = db or (project.root if project else Path.cwd()) / ".pipeline" / "sandbox" / "serve.jsonl"
     faults = Faults(latency=latency, rate_429=rate_429, rate_500=rate_500, rate_503=rate_503, ghost=ghost)
-    box = Sandbox(public, private, db_path=db, faults=faults)
-    if project:
-        for name, identity in project.config.identities.items():
-            box.add_identity(identity.token, identity.network, name)
+    box = project_sandbox(project, public, private, db, faults)
     server = SandboxServer(box, host, port)
     _echo(f"OneAll sandbox on {server.url} ({len(box.identities)} identities, db {db})")
     _echo(f"  export ONEALL_API_BASE={server.url} ONEALL_PUBLIC_KEY={public}")

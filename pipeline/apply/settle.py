@@ -17,9 +17,9 @@ from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any, Callable, Iterator, Literal, Mapping, Protocol
 
-from pipeline import catalog
+from pipeline import catalog, clock
 from pipeline.errors import PipelineError
-from pipeline.model.state import Record, State
+from pipeline.model.state import Event, Failed, Published, Record, State
 
 #: Clocks differ: look this much before the request's time for its post.
 CLOCK_SLACK = timedelta(minutes=5)
@@ -40,8 +40,8 @@ class Settled:
 
 
 def settle(state: State, reader: Reader, tokens: Mapping[str, str], now: datetime,
-           grace: timedelta, record: Callable[[dict[str, Any]], None]) -> list[Settled]:
-    """Try to settle every unknown address; ``record`` journals what was learned."""
+           grace: timedelta, commit: Callable[[Event], None]) -> list[Settled]:
+    """Try to settle every unknown address; ``commit`` journals what was learned."""
     # A post already recorded under another address is not this one. Ids are compared
     # within one type: a playlist item's video_id is also the upload's own id.
     claimed = {(r.type, r.result.get(catalog.BY_TYPE[r.type].id_field))
@@ -51,14 +51,14 @@ def settle(state: State, reader: Reader, tokens: Mapping[str, str], now: datetim
         if rec.status != "unknown":
             continue
         settled = _settle_one(address, rec, reader, tokens, now, grace, claimed)
-        base = {"address": address, "type": rec.type, "identity": rec.identity, "digest": rec.digest}
         if settled.outcome == "published":
             claimed.add((rec.type, settled.result.get(catalog.BY_TYPE[rec.type].id_field)))
-            record({**base, "op": "published", "result": dict(settled.result),
-                    "at": now.isoformat(timespec="seconds"),
-                    "attempted_at": rec.attempted_at.isoformat() if rec.attempted_at else None})
+            commit(Published(address, type=rec.type, identity=rec.identity, digest=rec.digest,
+                             result=dict(settled.result), at=clock.stamp(now),
+                             attempted_at=clock.stamp(rec.attempted_at) if rec.attempted_at else None,
+                             request=rec.request))
         elif settled.outcome == "absent":
-            record({**base, "op": "failed", "at": now.isoformat(timespec="seconds")})
+            commit(Failed(address, at=clock.stamp(now)))
         out.append(settled)
     return out
 

@@ -23,19 +23,15 @@ import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
 from pydantic import ValidationError
 
+from pipeline import clock
 from pipeline.errors import Diagnostic, Location, LockedError, PipelineError, UserError
 from pipeline.files import atomic_write, dumps, dumps_line
-from pipeline.model.state import Record, State
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+from pipeline.model.state import BadEvent, Event, State, fold, parse_event
 
 
 @dataclass(frozen=True)
@@ -94,12 +90,23 @@ class StateStore:
             if not line.strip():
                 continue
             try:
-                event = json.loads(line)
-            except json.JSONDecodeError:
+                event = parse_event(json.loads(line))
+            except json.JSONDecodeError as exc:
                 if number >= len(lines) - 1:
                     break  # the last line was cut short by a crash: it never happened
-                raise UserError(Diagnostic("journal is damaged", Location(str(self.journal_path), number, 1))) from None
-            apply_event(state, event)
+                raise self._damaged(number, f"not JSON ({exc.msg})") from None
+            except BadEvent as exc:
+                raise self._damaged(number, str(exc)) from None
+            try:
+                fold(state, event)
+            except (ValueError, TypeError) as exc:  # a value pydantic refuses (a bad time)
+                raise self._damaged(number, f"{event.op} event: {exc}") from None
+
+    def _damaged(self, number: int, what: str) -> UserError:
+        return UserError(Diagnostic(
+            f"the state's journal is damaged: {what}", Location(str(self.journal_path), number, 1),
+            "a journal is written by apply only; restore it from git, or remove it to "
+            "drop what it recorded since the last snapshot"))
 
     # ------------------------------------------------------------ writing
 
@@ -110,7 +117,7 @@ class StateStore:
         The lock is a file that names its holder, held with ``flock``: the kernel drops a
         killed process's hold, so a crash never leaves the state locked for ever.
         """
-        info = LockInfo(str(uuid.uuid4()), os.getpid(), socket.gethostname(), _now())
+        info = LockInfo(str(uuid.uuid4()), os.getpid(), socket.gethostname(), clock.stamp())
         self.lock_path.parent.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + timeout
         while True:
@@ -170,21 +177,23 @@ class StateStore:
             os.close(fd)
         self.lock_path.unlink()
 
-    def record(self, event: dict[str, Any]) -> None:
-        """Append one event to the journal and make it durable before returning."""
-        self.append(event)
-        self.sync()
+    def commit(self, state: State, event: Event, *, durable: bool = True) -> None:
+        """Journal ``event`` and fold it into ``state``: the one way the state changes.
 
-    def append(self, event: dict[str, Any]) -> None:
-        """Write one event to the journal (not yet durable: ``sync`` makes it so).
-
-        Appends are ordered by the caller's lock; the fsync may then run outside it, so
-        that concurrent requests share their fsyncs instead of queueing for them.
+        With ``durable=False`` the event is written but not yet fsynced: the caller
+        orders commits under its own lock and calls ``sync`` outside it, so that
+        concurrent requests share their fsyncs instead of queueing for them.
         """
+        self._append(event)
+        fold(state, event)
+        if durable:
+            self.sync()
+
+    def _append(self, event: Event) -> None:
         if self._journal is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._journal = open(self.journal_path, "a", encoding="utf-8")
-        line = dumps_line(event)
+        line = dumps_line(event.to_json())
         self._journal.write(line + "\n")
         self._journal.flush()
 
@@ -204,31 +213,3 @@ class StateStore:
         atomic_write(self.path, dumps(state.model_dump(mode="json", exclude_none=True)))
         self.journal_path.unlink(missing_ok=True)
 
-
-def apply_event(state: State, event: dict[str, Any]) -> None:
-    """Fold one journal event into ``state``: the one place that defines their meaning."""
-    op, address = event["op"], event["address"]
-    if op == "intent":
-        # Everything comes from the event itself, so replaying a journal twice (a crash
-        # between writing the snapshot and removing the journal) changes nothing.
-        state.resources[address] = Record(
-            type=event["type"], identity=event["identity"], digest=event["digest"],
-            status="unknown", attempted_at=event["at"], sent=event.get("sent"),
-            replaces=event.get("replaces"))
-    elif op == "published":
-        state.resources[address] = Record(
-            type=event["type"], identity=event["identity"], digest=event["digest"],
-            status="published", result=event["result"], published_at=event["at"],
-            attempted_at=event.get("attempted_at"))
-    elif op == "failed":  # surely not published: as if the attempt never happened
-        current = state.resources.pop(address, None)
-        if current is not None and current.replaces is not None:
-            state.resources[address] = current.replaces
-    elif op == "forget":
-        state.resources.pop(address, None)
-    elif op == "move":  # the manifest moved: the same post, under its new address
-        record = state.resources.pop(address, None)
-        if record is not None:
-            state.resources[event["to"]] = record
-    else:
-        raise PipelineError(f"unknown journal event {op!r}")

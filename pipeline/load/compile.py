@@ -60,6 +60,8 @@ class DesiredAction:
     publish_at: datetime | None
     location: Location
     digest: str
+    #: ``deleted: true`` in the manifest: delete what was published, never publish it.
+    deleted: bool = False
 
     @property
     def endpoint(self) -> catalog.Endpoint:
@@ -229,7 +231,7 @@ def _compile_action(doc: Document, prefix: str, name: str, raw: Any, default_pub
     try:
         model = action_model(endpoint.type).model_validate(rendered)
     except ValidationError as exc:
-        allowed = ("identity", "publish_at", *endpoint.by_name)
+        allowed = ("identity", "publish_at", "deleted", *endpoint.by_name)
         errors = [e for e in exc.errors(include_url=False)
                   if e["loc"][:1] != ("identity",) and not (e["loc"] and e["loc"][0] in failed)]
         problems.extend(diagnostics_from(errors, doc, loc, what=endpoint.type, allowed=allowed))
@@ -241,6 +243,17 @@ def _compile_action(doc: Document, prefix: str, name: str, raw: Any, default_pub
     for group in endpoint.one_of:
         if not any(getattr(model, f) for f in group):  # empty counts as not given
             problems.append(Diagnostic(f"{endpoint.type} needs at least one of: {', '.join(group)}", where))
+    for group in endpoint.exclusive:
+        given = [f for f in group if getattr(model, f)]
+        if len(given) > 1:
+            problems.append(Diagnostic(
+                f"{endpoint.type} takes {' or '.join(group)}, not both", doc.locate(loc + (given[-1],))))
+    deleted = bool(getattr(model, "deleted", False))
+    if deleted and not endpoint.deletable:
+        can = ", ".join(e.type for e in catalog.ENDPOINTS if e.deletable)
+        problems.append(Diagnostic(
+            f"{endpoint.type} cannot be deleted: OneAll's Update API deletes only {can}",
+            doc.locate(loc + ("deleted",)), "remove 'deleted', and delete it by hand on the network"))
     if problems or identity is None:
         return None, problems
 
@@ -254,6 +267,7 @@ def _compile_action(doc: Document, prefix: str, name: str, raw: Any, default_pub
         token=identity.token, request=request, refs=tuple(refs),
         publish_at=publish_at,
         location=where, digest=request_digest(endpoint.type, identity.token, request, prefix),
+        deleted=deleted,
     ), []
 
 

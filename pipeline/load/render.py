@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
 import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 #: Rendered text larger than this is refused: a post is short, a runaway loop is not.
 MAX_OUTPUT_CHARS = 64 * 1024

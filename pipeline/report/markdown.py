@@ -25,8 +25,8 @@ MAX_CHARS = 60_000
 FOLD_CHARS = 400  # content longer than this is folded in <details>
 MAX_LISTED = 50
 
-_TITLE = {"create": "➕ create", "wait": "⏳ wait", "unknown": "❓ unknown", "changed": "✏️ changed",
-          "noop": "✅ unchanged", "orphan": "➖ orphan"}
+_TITLE = {"create": "➕ create", "update": "✏️ update", "delete": "🗑️ delete", "wait": "⏳ wait",
+          "unknown": "❓ unknown", "changed": "⚠️ changed", "noop": "✅ unchanged", "orphan": "👻 orphan"}
 _PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&])")
 
 
@@ -76,7 +76,7 @@ def plan_markdown(plan: Plan, *, sandbox: bool = False) -> str:
 
 
 def _change(change: Change) -> list[str]:
-    head = f"#### {_TITLE[change.kind]} {inline(change.address)}"
+    head = f"#### {_TITLE[change.kind]} {inline(change.key)}"
     meta = f"{inline(change.type)} as **{inline(change.identity)}**"  # an orphan's type is from the state
     if change.in_change:
         meta += " · from this change"
@@ -85,7 +85,9 @@ def _change(change: Change) -> list[str]:
     out = [head, "", meta]
     if change.reason:
         out += ["", f"_{inline(change.reason)}_"]
-    if change.kind in ("create", "wait"):
+    if change.diff:
+        out += ["", *_diff(change)]
+    elif change.kind in ("create", "wait"):
         fields = _fields(change)
         size = sum(len(f) for f in fields)
         if size > FOLD_CHARS:
@@ -107,13 +109,26 @@ def _fields(change: Change) -> list[str]:
         label = f"**{name}**"
         if spec.max_length and isinstance(value, str):
             label += f" · {len(value)}/{spec.max_length} characters"
-        if spec.kind in (Kind.ID, Kind.ID_LIST):
-            items = value if isinstance(value, list) else [value]
-            text = "\n".join(_id(v) for v in items)
-        else:
-            text = value if isinstance(value, str) else json.dumps(value)
-        out += [label, fenced(text), ""]
+        out += [label, fenced(_text(spec, value)), ""]
     return out[:-1] if out else out
+
+
+def _diff(change: Change) -> list[str]:
+    """Each changed field as a diff block: old lines with ``-``, new ones with ``+``."""
+    endpoint = catalog.BY_TYPE[change.type]
+    out: list[str] = []
+    for item in change.diff:
+        spec = endpoint.by_name[item.field]
+        old = [f"- {line}" for line in _text(spec, item.old).splitlines() or [""]] if item.old is not None else []
+        new = [f"+ {line}" for line in _text(spec, item.new).splitlines() or [""]] if item.new is not None else []
+        out += [f"**{item.field}**", fenced("\n".join(old + new), "diff"), ""]
+    return out[:-1]
+
+
+def _text(spec: catalog.Field, value: Any) -> str:
+    if spec.kind in (Kind.ID, Kind.ID_LIST):
+        return "\n".join(_id(v) for v in (value if isinstance(value, list) else [value]))
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def _id(value: Any) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import catalog
+from pipeline.files import dumps
 from pipeline.catalog import Endpoint, Kind
 from pipeline.model.config import Config
 from pipeline.model.manifest import manifest_model
@@ -57,10 +58,9 @@ def config_schema() -> dict[str, Any]:
 
 def artifacts() -> dict[Path, str]:
     """Every generated file, by its path, with its content."""
-    dump = lambda doc: json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"  # noqa: E731
     return {
-        MANIFEST_SCHEMA: dump(manifest_schema()),
-        CONFIG_SCHEMA: dump(config_schema()),
+        MANIFEST_SCHEMA: dumps(manifest_schema()),
+        CONFIG_SCHEMA: dumps(config_schema()),
         REFERENCE_PAGE: reference_page(),
     }
 
@@ -114,10 +114,13 @@ def example_value(spec: catalog.Field) -> Any:
 
 
 def example_action(endpoint: Endpoint) -> dict[str, Any]:
-    """An action of ``endpoint`` with every field filled in."""
+    """An action of ``endpoint`` with every field filled in, but for those another field
+    excludes (a Facebook post's link, when it has attachments)."""
+    excluded = {name for group in endpoint.exclusive for name in group[:-1]}
     action: dict[str, Any] = {"type": endpoint.type, "identity": f"acme-{endpoint.network}"}
     for spec in endpoint.fields:
-        action[spec.name] = example_value(spec)
+        if spec.name not in excluded:
+            action[spec.name] = example_value(spec)
     return action
 
 

@@ -46,7 +46,7 @@ def test_commit_plan_apply_commit_state_change_plan(project: Project, sandbox: S
     edited = project.run("plan", "--detailed-exitcode", "--changed-since", "main", "--format", "markdown",
                          env=site_env)
     assert edited.exit_code == 0, edited.output
-    assert "✏️ changed posts/launch/tweet" in edited.output and "from this change" in edited.output
+    assert "⚠️ changed posts/launch/tweet" in edited.output and "from this change" in edited.output
     sent = len(post_bodies(sandbox))
     assert project.run("apply", "--yes", env=site_env).exit_code == 0
     assert len(post_bodies(sandbox)) == sent

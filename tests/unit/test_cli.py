@@ -81,7 +81,7 @@ def test_edited_post_is_changed_and_only_replace_publishes_it_anew(
     path.write_text(path.read_text().replace("is out!", "has landed!"))
     planned = project.run("plan", "--detailed-exitcode", env=site_env)
     assert planned.exit_code == 0, planned.output
-    assert "~ posts/launch/tweet" in planned.output and "cannot edit" in planned.output
+    assert "! posts/launch/tweet" in planned.output and "cannot edit" in planned.output
     sent = len(post_bodies(sandbox))
     assert project.run("apply", "--yes", env=site_env).exit_code == 0
     assert len(post_bodies(sandbox)) == sent
@@ -99,8 +99,8 @@ def test_removed_manifest_is_an_orphan_until_forgotten(project: Project, sandbox
     assert project.run("apply", "--yes", env=site_env).exit_code == 0
     path.unlink()
     planned = project.run("plan", env=site_env)
-    assert "2 orphaned" in planned.output and "- posts/launch/tweet" in planned.output
-    forgot = project.run("state", "forget", "posts/launch/tweet", "posts/launch/hero", env=site_env)
+    assert "2 orphaned" in planned.output and "o posts/launch/tweet" in planned.output
+    forgot = project.run("state", "forget", "--yes", "posts/launch/tweet", "posts/launch/hero", env=site_env)
     assert forgot.exit_code == 0, forgot.output
     assert state_of(project)["resources"] == {}
 
@@ -245,7 +245,7 @@ def test_state_mv_records_a_post_under_a_new_address(project: Project, sandbox: 
     result = project.run("state", "mv", "posts/launch/tweet", "posts/launch/announcement", env=site_env)
     assert result.exit_code == 0, result.output
     planned = project.run("plan", "--detailed-exitcode", env=site_env)
-    assert planned.exit_code == 0 and "~ posts/launch/announcement" in planned.output
+    assert planned.exit_code == 0 and "! posts/launch/announcement" in planned.output
 
 
 def test_progress_is_a_bar_on_a_terminal_and_plain_lines_elsewhere() -> None:
@@ -255,8 +255,8 @@ def test_progress_is_a_bar_on_a_terminal_and_plain_lines_elsewhere() -> None:
     ticks = iter([0.0, 1.0, 2.0, 6.0, 7.0])
     plain = Progress(3, tty=False, every=1.5, clock=lambda: next(ticks))
     shown = [plain.update(Event(f"a/{i}", o)) for i, o in enumerate(["published", "failed", "published"])]
-    assert shown == [None, "progress: 2/3 done, 1 not published, 1.0 actions/s",
-                     "progress: 3/3 done, 1 not published, 0.5 actions/s"]
+    assert shown == [None, "progress: 2/3 done, 1 not done, 1.0 actions/s",
+                     "progress: 3/3 done, 1 not done, 0.5 actions/s"]
     bar = Progress(4, tty=True, clock=iter([0.0, 2.0]).__next__)
     assert bar.update(Event("a/0", "published")) == "\r[######..................] 1/4 done, 0.5 actions/s"
     assert bar.update(Event("a/1", "started")) is None

@@ -12,7 +12,17 @@ from pipeline.errors import UserError
 from pipeline.apply.store import StateStore
 from pipeline.files import atomic_write
 
-EVENT = {"address": "p/a", "type": "twitter.post", "identity": "acme", "digest": "sha256:1"}
+from pipeline.model.state import Intent, Published
+
+WHAT = {"type": "twitter.post", "identity": "acme", "digest": "sha256:1"}
+
+
+def intent(address: str = "p/a") -> Intent:
+    return Intent(address, verb="create", at="2026-12-01T09:00:00+00:00", **WHAT)
+
+
+def published(address: str, at: str = "2026-12-01T09:00:00+00:00", post_id: str = "1") -> Published:
+    return Published(address, result={"post_id": post_id}, at=at, **WHAT)
 
 
 def test_a_missing_state_gets_its_lineage_when_first_written(tmp_path: Path) -> None:
@@ -28,10 +38,10 @@ def test_a_missing_state_gets_its_lineage_when_first_written(tmp_path: Path) -> 
 
 def test_journal_is_replayed_and_intent_without_outcome_reads_as_unknown(tmp_path: Path) -> None:
     store = StateStore(tmp_path / "state.json", "acme")
-    store.record({**EVENT, "op": "intent", "at": "2026-12-01T09:00:00+00:00"})
-    store.record({**EVENT, "address": "p/b", "op": "intent", "at": "2026-12-01T09:00:00+00:00"})
-    store.record({**EVENT, "address": "p/b", "op": "published", "result": {"post_id": "7"},
-                  "at": "2026-12-01T09:00:01+00:00"})
+    live = store.load()
+    store.commit(live, intent())
+    store.commit(live, intent("p/b"))
+    store.commit(live, published("p/b", at="2026-12-01T09:00:01+00:00", post_id="7"))
     state = StateStore(tmp_path / "state.json", "acme").load()  # as a new process would
     assert state.resources["p/a"].status == "unknown"
     assert state.resources["p/b"].status == "published"
@@ -40,7 +50,7 @@ def test_journal_is_replayed_and_intent_without_outcome_reads_as_unknown(tmp_pat
 
 def test_a_last_line_cut_short_by_a_crash_is_ignored(tmp_path: Path) -> None:
     store = StateStore(tmp_path / "state.json", "acme")
-    store.record({**EVENT, "op": "intent", "at": "2026-12-01T09:00:00+00:00"})
+    store.commit(store.load(), intent())
     with open(store.journal_path, "a") as fh:
         fh.write('{"op": "published", "addr')
     assert StateStore(tmp_path / "state.json", "acme").load().resources["p/a"].status == "unknown"
@@ -50,9 +60,7 @@ def test_save_compacts_the_journal_bumps_the_serial_and_is_deterministic(tmp_pat
     store = StateStore(tmp_path / "state.json", "acme")
     state = store.load()
     for address in ("p/b", "p/a"):
-        event = {**EVENT, "address": address, "op": "published", "result": {"post_id": "1"},
-                 "at": "2026-12-01T09:00:00+00:00"}
-        store.record(event)
+        store.commit(state, published(address))
     state = StateStore(tmp_path / "state.json", "acme").load()
     store.save(state)
     assert not store.journal_path.exists()

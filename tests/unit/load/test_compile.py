@@ -25,7 +25,7 @@ GOLDEN = [
             colour: red
         """,
         "content/posts/x.yaml:6:5: unknown field 'colour' for twitter.post "
-        "(allowed: attachments, identity, location, message, publish_at)",
+        "(allowed: attachments, deleted, identity, location, message, publish_at)",
         id="bad-field"),
     pytest.param(
         """
