@@ -16,7 +16,8 @@ from pipeline import clock
 from pipeline.app.planning import inputs_digest, make_plan
 from pipeline.app.workspace import Loaded
 from pipeline.apply import site as site_mod
-from pipeline.apply.executor import ApplyResult, Event, Executor, Publisher
+from pipeline.apply.executor import Executor
+from pipeline.apply.results import ApplyResult, Event, Publisher
 from pipeline.apply.settle import Settled, settle
 from pipeline.apply.store import StateStore
 from pipeline.errors import Diagnostic, UserError

@@ -12,14 +12,15 @@ callback that renders progress is never called from two threads.
 
 from __future__ import annotations
 
-import heapq
 import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Literal, Mapping, Protocol
+from typing import Any, Callable, Mapping
 
 from pipeline import catalog, clock
+from pipeline.apply.queues import ReadyQueues
+from pipeline.apply.results import DONE, ApplyResult, Event, Outcome, Publisher
 from pipeline.apply.store import StateStore
 from pipeline.catalog import Kind
 from pipeline.errors import ApiError, OutcomeUnknownError, PipelineError, TransportError
@@ -27,47 +28,6 @@ from pipeline.model.plan import Change, Plan
 from pipeline.model.state import Deleted, Edited, Event as JournalEvent, Failed, Intent, Published, State
 from pipeline.plan.graph import dependents
 from pipeline.redact import contains_secret, redact
-
-
-class Publisher(Protocol):
-    """What the executor sends through: OneAll's client, or the sandbox's."""
-
-    def push(self, endpoint: catalog.Endpoint, token: str, values: Mapping[str, Any]) -> dict[str, Any]: ...
-
-    def edit(self, endpoint: catalog.Endpoint, token: str, values: Mapping[str, Any],
-             result: Mapping[str, str]) -> dict[str, Any]: ...
-
-    def delete(self, endpoint: catalog.Endpoint, token: str, values: Mapping[str, Any],
-               result: Mapping[str, str]) -> None: ...
-
-
-Done = Literal["published", "edited", "deleted"]
-Outcome = Literal["published", "edited", "deleted", "failed", "unknown", "skipped"]
-DONE: frozenset[str] = frozenset({"published", "edited", "deleted"})
-
-
-@dataclass(frozen=True)
-class Event:
-    """Progress of one change, for the CLI to show."""
-
-    address: str
-    outcome: Outcome | Literal["started"]
-    detail: str = ""
-    result: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class ApplyResult:
-    published: list[str] = field(default_factory=list)
-    edited: list[str] = field(default_factory=list)
-    deleted: list[str] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)
-    unknown: dict[str, str] = field(default_factory=dict)
-    skipped: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return not (self.failed or self.unknown or self.skipped)
 
 
 @dataclass(frozen=True)
@@ -112,7 +72,7 @@ class Executor:
         # address it references within this run has been carried out.
         users = dependents({k: c.depends_on for k, c in todo.items()})
         missing = {k: sum(1 for d in c.depends_on if d in todo) for k, c in todo.items()}
-        queue = _Queues(self.per_identity, self.parallelism)
+        queue = ReadyQueues(self.per_identity, self.parallelism)
         for key, count in sorted(missing.items()):
             if count == 0:
                 queue.add(todo[key].identity, key)
@@ -317,47 +277,3 @@ class Executor:
             detail = "already gone (404)"  # what the state records is no longer online
         self._commit(Deleted(change.address, at=self._stamp(), superseded=change.superseded))
         return _Finished("deleted", detail)
-
-
-class _Queues:
-    """Ready changes, one queue per identity, so that an identity at its bound costs
-    nothing per request: the scheduler only ever looks at identities that can send."""
-
-    def __init__(self, bounds: Mapping[str, int], default: int) -> None:
-        self.bounds, self.default = bounds, default
-        self.queues: dict[str, list[str]] = {}
-        self.busy: dict[str, int] = {}
-        self.open: list[tuple[str, str]] = []  # (smallest ready key, identity), may be stale
-        self.size = 0
-
-    def __bool__(self) -> bool:
-        return self.size > 0
-
-    def _offer(self, identity: str) -> None:
-        queue = self.queues.get(identity)
-        if queue and self.busy.get(identity, 0) < self.bounds.get(identity, self.default):
-            heapq.heappush(self.open, (queue[0], identity))
-
-    def add(self, identity: str, key: str) -> None:
-        heapq.heappush(self.queues.setdefault(identity, []), key)
-        self.size += 1
-        self._offer(identity)
-
-    def take(self) -> str | None:
-        """The smallest ready key of an identity under its bound, if any."""
-        while self.open:
-            head, identity = heapq.heappop(self.open)
-            queue = self.queues.get(identity)
-            if not queue or queue[0] != head or \
-                    self.busy.get(identity, 0) >= self.bounds.get(identity, self.default):
-                continue  # stale: taken since, or the identity reached its bound
-            key = heapq.heappop(queue)
-            self.size -= 1
-            self.busy[identity] = self.busy.get(identity, 0) + 1
-            self._offer(identity)
-            return key
-        return None
-
-    def done(self, identity: str) -> None:
-        self.busy[identity] -= 1
-        self._offer(identity)

@@ -18,7 +18,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Callable, Iterator, Literal, Mapping, Protocol
 
 from pipeline import catalog, clock
-from pipeline.errors import PipelineError
+from pipeline.errors import ListingIncomplete, PipelineError
 from pipeline.model.state import Event, Failed, Published, Record, State
 
 #: Clocks differ: look this much before the request's time for its post.
@@ -80,7 +80,7 @@ def _settle_one(address: str, rec: Record, reader: Reader, tokens: Mapping[str, 
                 result = {k: str(entry[k]) for k in endpoint.results if k in entry}
                 if result.get(endpoint.id_field) and (rec.type, result[endpoint.id_field]) not in claimed:
                     return Settled(address, "published", "found by reading back", result)
-    except _Incomplete as exc:
+    except ListingIncomplete as exc:
         return Settled(address, "unknown", str(exc), {})
     except PipelineError as exc:
         return Settled(address, "unknown", f"reading back failed: {exc}", {})
@@ -89,14 +89,10 @@ def _settle_one(address: str, rec: Record, reader: Reader, tokens: Mapping[str, 
     return Settled(address, "absent", "surely not published: reading back found nothing", {})
 
 
-class _Incomplete(Exception):
-    pass
-
-
 def _entries(reader: Reader, resource: str, since: datetime) -> Iterator[dict[str, Any]]:
     """Entries newest first, down to ``since``.
 
-    Raises ``_Incomplete`` unless the listing provably holds everything since then: an
+    Raises ``ListingIncomplete`` unless the listing provably holds everything since then: an
     entry older than ``since`` was reached, or the pagination says this was the last page.
     """
     for page in range(1, MAX_PAGES + 1):
@@ -118,6 +114,6 @@ def _entries(reader: Reader, resource: str, since: datetime) -> Iterator[dict[st
         if last:
             return
         if not data.get("entries") or not isinstance(pagination, dict):
-            raise _Incomplete("the Pull API's answer does not show that the listing is complete")
-    raise _Incomplete(f"more than {MAX_PAGES * PAGE_SIZE} entries since the request: "
+            raise ListingIncomplete("the Pull API's answer does not show that the listing is complete")
+    raise ListingIncomplete(f"more than {MAX_PAGES * PAGE_SIZE} entries since the request: "
                       "too many to be sure")

@@ -29,9 +29,9 @@ from typing import Any, Iterator
 from pydantic import ValidationError
 
 from pipeline import clock
-from pipeline.errors import Diagnostic, Location, LockedError, PipelineError, UserError
+from pipeline.errors import BadEvent, Diagnostic, Location, LockedError, UserError
 from pipeline.files import atomic_write, dumps, dumps_line
-from pipeline.model.state import BadEvent, Event, State, fold, parse_event
+from pipeline.model.state import Event, State, fold, parse_event
 
 
 @dataclass(frozen=True)

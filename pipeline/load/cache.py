@@ -23,7 +23,8 @@ from typing import Any
 
 from pipeline import __version__
 from pipeline.errors import Diagnostic, Location
-from pipeline.load.compile import Compiled, DesiredAction, FileResult, RefUse, compile_file, merge
+from pipeline.load.compile import Compiled, FileResult, compile_file, merge
+from pipeline.model.action import DesiredAction, RefUse
 from pipeline.load.project import PRIVATE_DIR, Project, private_dir
 from pipeline.redact import active as secrets_active
 from pipeline.redact import contains_secret

@@ -7,9 +7,6 @@ fixes a whole batch at once instead of one error per run.
 from __future__ import annotations
 
 import difflib
-import hashlib
-import json
-import posixpath
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,76 +18,21 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from pipeline import catalog
 from pipeline.catalog import Kind
-from pipeline.errors import Diagnostic, Location, UserError
-from pipeline.load.media import MediaError, media_url
+from pipeline.errors import Diagnostic, Location, MediaError, RenderError, UserError
+from pipeline.load.media import media_url
 from pipeline.model.config import NAME_PATTERN, Config
 from pipeline.model.manifest import MediaFile, PublishAt, Ref, action_model
 from pipeline.load.project import Project
 from pipeline.load.source import Document, load
 from pipeline.load.diagnostics import diagnostics_from
+from pipeline.model.action import DesiredAction, RefUse, request_digest
 
 if TYPE_CHECKING:  # Jinja is imported only when something is rendered: not on a warm plan
-    from pipeline.load.render import Renderer, RenderError
+    from pipeline.load.render import Renderer
 
 _NAME = re.compile(NAME_PATTERN)
 _MANIFEST_KEYS = ("vars", "publish_at", "actions")
 _PUBLISH_AT: TypeAdapter[Any] = TypeAdapter(PublishAt)
-
-
-@dataclass(frozen=True, slots=True)
-class RefUse:
-    """A reference written in a field: where, and to which address."""
-
-    field: str
-    target: str
-    location: Location
-
-
-@dataclass(frozen=True, slots=True)
-class DesiredAction:
-    """One rendered, validated action: what the manifests ask to be published."""
-
-    address: str
-    type: str
-    identity: str
-    token: str
-    #: Rendered request fields; a reference is ``{"ref": "<address>"}``.
-    request: dict[str, Any]
-    refs: tuple[RefUse, ...]
-    publish_at: datetime | None
-    location: Location
-    digest: str
-    #: ``deleted: true`` in the manifest: delete what was published, never publish it.
-    deleted: bool = False
-
-    @property
-    def endpoint(self) -> catalog.Endpoint:
-        return catalog.BY_TYPE[self.type]
-
-
-def request_digest(type_name: str, token: str, request: dict[str, Any], prefix: str = "") -> str:
-    """A stable digest of what would be sent: changes when the post would differ.
-
-    A reference counts by its path relative to the manifest (``./name`` within it), so
-    moving or renaming a manifest, or a folder of them, leaves the digests as they were
-    and the planner can tell a moved post from a new one.
-    """
-    if prefix:
-        request = {k: _relative(v, prefix) for k, v in request.items()}
-    canonical = json.dumps([type_name, token, request], sort_keys=True,
-                           separators=(",", ":"), ensure_ascii=False)
-    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _relative(value: Any, prefix: str) -> Any:
-    if isinstance(value, list):
-        return [_relative(v, prefix) for v in value]
-    if isinstance(value, dict) and isinstance(value.get("ref"), str):
-        target = value["ref"]
-        if target.startswith(prefix + "/"):
-            return {"ref": "./" + target[len(prefix) + 1:]}
-        return {"ref": posixpath.relpath(target, posixpath.dirname(prefix) or ".")}
-    return value
 
 
 def address_prefix(project: Project, doc_path: str) -> str:
@@ -186,8 +128,6 @@ def compile_manifest(doc: Document, prefix: str, config: Config, renderer: Rende
 def _compile_action(doc: Document, prefix: str, name: str, raw: Any, default_publish_at: Any,
                     config: Config, renderer: Renderer, context: dict[str, Any],
                     content_dir: Path) -> tuple[DesiredAction | None, list[Diagnostic]]:
-    from pipeline.load.render import RenderError
-
     loc = ("actions", name)
     where = doc.locate(loc, key=True)
     if not _NAME.match(name):

@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline import catalog
+from pipeline.errors import BadEvent
 from pipeline.model.config import STRICT
 
 FORMAT_VERSION: Literal[1] = 1
@@ -175,10 +176,6 @@ class Forgotten(_Event):
 Event = Union[Intent, Published, Edited, Deleted, Failed, Resolved, Accepted, Moved, Forgotten]
 _KINDS: dict[str, type[_Event]] = {k.op: k for k in (Intent, Published, Edited, Deleted, Failed,
                                                      Resolved, Accepted, Moved, Forgotten)}
-
-
-class BadEvent(ValueError):
-    """A journal line that is not an event of a known kind."""
 
 
 def parse_event(data: Any) -> Event:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import AbstractSet, Iterable, Mapping
 
 from pipeline.errors import Diagnostic, UserError
-from pipeline.load.compile import DesiredAction
+from pipeline.model.action import DesiredAction
 
 
 @dataclass(frozen=True)

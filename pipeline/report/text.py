@@ -14,7 +14,7 @@ import click
 
 from pipeline import catalog
 from pipeline.catalog import Kind
-from pipeline.apply.executor import DONE, ApplyResult, Event
+from pipeline.apply.results import DONE, ApplyResult, Event
 from pipeline.apply.settle import Settled
 from pipeline.model.plan import CHANGE_KINDS, Change, ChangeKind, Plan
 from pipeline.model.state import State

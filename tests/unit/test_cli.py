@@ -249,7 +249,7 @@ def test_state_mv_records_a_post_under_a_new_address(project: Project, sandbox: 
 
 
 def test_progress_is_a_bar_on_a_terminal_and_plain_lines_elsewhere() -> None:
-    from pipeline.apply.executor import Event
+    from pipeline.apply.results import Event
     from pipeline.report.text import Progress
 
     ticks = iter([0.0, 1.0, 2.0, 6.0, 7.0])

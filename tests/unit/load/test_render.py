@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.load.render import MAX_OUTPUT_CHARS, Renderer, RenderError
+from pipeline.errors import RenderError
+from pipeline.load.render import MAX_OUTPUT_CHARS, Renderer
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 
 from pipeline.plan import graph
 from pipeline.errors import Location, UserError
-from pipeline.load.compile import DesiredAction, RefUse, request_digest
+from pipeline.model.action import DesiredAction, RefUse, request_digest
 from pipeline.model.state import Record, State
 from pipeline.plan.planner import plan
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from pipeline.plan import graph
 from pipeline.errors import Location
-from pipeline.load.compile import DesiredAction, RefUse, request_digest
+from pipeline.model.action import DesiredAction, RefUse, request_digest
 from pipeline.model.plan import Plan
 from pipeline.model.state import Record, State
 from pipeline.plan.planner import plan
