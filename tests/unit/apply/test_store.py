@@ -107,3 +107,46 @@ def test_unlock_needs_the_right_id(tmp_path: Path) -> None:
         store.break_lock("xyz")
     store.break_lock("abc")
     assert not store.lock_path.exists()
+
+
+@pytest.mark.parametrize("line, what", [
+    ('{"op": "teleport", "address": "p/a"}', "unknown event 'teleport'"),
+    ('{"op": "published", "address": "p/a"}', "published event: "),
+    ('{"op": "move", "address": "p/a", "to": "p/b", "colour": "red"}', "unknown field(s) colour"),
+    ('[1, 2]', "not a JSON object"),
+    ('{"op": "published", "address": 7, "type": "t", "identity": "i", "digest": "d", "result": {}, "at": "x"}',
+     "address must be a string"),
+    ('{"op": "deleted", "address": "p/a", "at": "yesterday"}', "deleted event: "),
+    ('{not json', "not JSON"),
+])
+def test_a_damaged_journal_line_is_reported_at_its_line_never_as_a_traceback(
+        tmp_path: Path, line: str, what: str) -> None:
+    store = StateStore(tmp_path / "state.json", "acme")
+    live = store.load()
+    store.commit(live, published("p/a"))
+    with open(store.journal_path, "a") as fh:
+        fh.write(line + "\n")
+        fh.write(json.dumps(published("p/b").to_json()) + "\n")  # a line after it: not a torn tail
+    with pytest.raises(UserError) as err:
+        StateStore(tmp_path / "state.json", "acme").load()
+    [diagnostic] = err.value.diagnostics
+    assert str(diagnostic.location) == f"{store.journal_path}:2:1"
+    assert what in diagnostic.message and "journal is damaged" in diagnostic.message
+
+
+def test_every_event_kind_survives_the_journal_round_trip(tmp_path: Path) -> None:
+    from pipeline.model.state import (Accepted, Deleted, Edited, Failed, Forgotten, Moved, Resolved,
+                                      parse_event)
+
+    events = [intent(), published("p/a"), Edited("p/a", digest="sha256:2", at="2026-12-01T10:00:00+00:00",
+                                                  request={"message": "hi"}),
+              Accepted("p/a", digest="sha256:3"), Moved("p/a", to="p/b"),
+              Deleted("p/b", at="2026-12-01T11:00:00+00:00"), Failed("p/c", at="2026-12-01T11:00:00+00:00"),
+              Resolved("p/d", at="2026-12-01T11:00:00+00:00", result={"post_id": "4"}), Forgotten("p/b")]
+    for event in events:
+        assert parse_event(json.loads(json.dumps(event.to_json()))) == event
+    store = StateStore(tmp_path / "state.json", "acme")
+    live = store.load()
+    for event in events:
+        store.commit(live, event)
+    assert StateStore(tmp_path / "state.json", "acme").load() == live
