@@ -164,6 +164,12 @@ def _limits(spec: catalog.Field) -> str:
     return "; ".join(parts)
 
 
+def _editable(endpoint: Endpoint) -> str:
+    if endpoint.update is None or not endpoint.editable:
+        return "no"
+    return ", ".join(f"`{name}`" for name in endpoint.update.editable)
+
+
 def reference_page() -> str:
     """``docs/manifest-reference.md``: every action type, generated from the catalogue."""
     lines = [
@@ -172,16 +178,18 @@ def reference_page() -> str:
         "<!-- Generated from pipeline/catalog.py by `pipeline schema`; do not edit by hand. -->",
         "",
         "Every action has a `type` (below), an `identity` (a name from `pipeline.yaml` of the",
-        "type's network) and optionally `publish_at`. Its other keys are the endpoint's",
+        "type's network) and optionally `publish_at` and `deleted: true` (delete what was",
+        "published, for the types OneAll can delete). Its other keys are the endpoint's",
         "request fields. Every string is a Jinja2 template; limits apply to the rendered text.",
         "A field marked *contract* in the source column follows this project's assumption",
-        "where OneAll documents nothing (see oneall-push-api.md).",
+        "where OneAll documents nothing (see oneall-api.md).",
         "",
-        "| type | endpoint | source |",
-        "|---|---|---|",
+        "| type | endpoint | edit in place | delete | source |",
+        "|---|---|---|---|---|",
     ]
     for e in catalog.ENDPOINTS:
-        lines.append(f"| [`{e.type}`](#{e.type.replace('.', '')}) | `{e.path}` | {e.source} |")
+        lines.append(f"| [`{e.type}`](#{e.type.replace('.', '')}) | `{e.path}` | {_editable(e)} | "
+                     f"{'yes' if e.deletable else 'no'} | {e.source} |")
     for e in catalog.ENDPOINTS:
         lines += ["", f"## {e.type}", "", e.summary, "",
                   f"`POST /push/identities/<identity_token>/{e.path}`, body node `{e.node_name}`"
@@ -197,6 +205,17 @@ def reference_page() -> str:
                       "published as `<media_base_url>/PATH`."]
         for group in e.one_of:
             lines += ["", "At least one of " + ", ".join(f"`{g}`" for g in group) + " is required."]
+        for group in e.exclusive:
+            lines += ["", "At most one of " + ", ".join(f"`{g}`" for g in group) + " may be given."]
+        if e.update is not None:
+            lines += ["", "Update API: `/update/identities/<identity_token>/" + e.update.path + "`. "
+                      + (f"Edit in place (PUT) changes {_editable(e)}; a change to any other field "
+                         "is `changed` (publish anew with `--replace`). " if e.editable else
+                         "It cannot be edited: a changed rendering is `changed`. ")
+                      + ("Delete (DELETE) with `deleted: true`." if e.deletable else "")]
+        else:
+            lines += ["", "OneAll can neither edit nor delete it: a changed rendering is `changed`, and "
+                      "`--replace` leaves the old post online."]
         lines += ["", "Returns: " + ", ".join(f"`{r}`" for r in e.results)
                   + f". A reference to this action resolves to its `{e.id_field}`.",
                   "", "```yaml", example_yaml(e).rstrip(),
