@@ -107,6 +107,25 @@ class OneAllClient:
                 "which does not say what it published")
         return data
 
+    def edit(self, endpoint: Endpoint, token: str, values: Mapping[str, Any],
+             result: Mapping[str, str]) -> dict[str, Any]:
+        """Edit in place what ``endpoint`` published (PUT through the Update API).
+
+        ``result`` holds the ids the Push result returned. Returns ``result.data``, or
+        ``{}`` when the success answer has none. Raises as ``push`` does.
+        """
+        resource = endpoint.update_path(token, values, result)
+        return self._call("PUT", resource, json_body=endpoint.edit_body(values)) or {}
+
+    def delete(self, endpoint: Endpoint, token: str, values: Mapping[str, Any],
+               result: Mapping[str, str]) -> None:
+        """Delete what ``endpoint`` published (DELETE through the Update API, no body).
+
+        Raises as ``push`` does; a 404 is ``ApiError(404, …)``, which for a post that
+        the state records means it is already gone: the caller decides.
+        """
+        self._call("DELETE", endpoint.update_path(token, values, result))
+
     def pull(self, resource: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Read through the Pull API (GET); ``resource`` starts with ``/pull/``.
 
