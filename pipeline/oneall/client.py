@@ -12,15 +12,19 @@ usable answer is retried and then raises ``TransportError`` (no complete answer)
 
 Redirects are followed for no method: OneAll's API does not redirect, so a redirect
 is a misconfigured base URL or someone else's server, and the keys stay with us.
+
+Every answer also tells OneAll's time (§1), which the client keeps for callers that
+compare OneAll's dates: ``clock_offset`` and ``oneall_now()``.
 """
 
 from __future__ import annotations
 
 import json
 import random
+import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any, Mapping
 
@@ -86,6 +90,8 @@ class OneAllClient:
         adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
+        self._clock_lock = threading.Lock()
+        self._clock_offset: timedelta | None = None
 
     def close(self) -> None:
         self.session.close()
@@ -138,6 +144,24 @@ class OneAllClient:
             raise ApiError(200, "success answer without result data", resource)
         return data
 
+    # ------------------------------------------------------------------ clock
+    @property
+    def clock_offset(self) -> timedelta | None:
+        """OneAll's time minus the local time, from the latest answer (None before one)."""
+        with self._clock_lock:
+            return self._clock_offset
+
+    def oneall_now(self) -> datetime | None:
+        """The time now on OneAll's clock (aware, UTC), or None before any answer."""
+        offset = self.clock_offset
+        return None if offset is None else datetime.now(timezone.utc) + offset
+
+    def _learn_clock(self, said: str | None, received: float) -> None:
+        when = _rfc2822(said)
+        if when is not None:
+            with self._clock_lock:
+                self._clock_offset = when - datetime.fromtimestamp(received, timezone.utc)
+
     # ------------------------------------------------------------------ one request
     def _call(self, method: str, resource: str, *, json_body: Any = None,
               params: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
@@ -159,7 +183,9 @@ class OneAllClient:
                     raise TransportError(
                         f"cannot reach OneAll at {redact(self.base_url)}: {redact(_short(exc))}") from None
                 continue
+            received = time.time()
             with response:
+                self._learn_clock(response.headers.get("Date"), received)
                 try:
                     body = _read_capped(response, self.max_answer_bytes, self.timeout)
                 except _Unread as exc:
@@ -172,6 +198,8 @@ class OneAllClient:
                             f"no complete answer from OneAll for {resource}: {redact(str(exc))}") from None
                     continue
             envelope = _Envelope.parse(body)
+            if envelope is not None:
+                self._learn_clock(envelope.date, received)  # OneAll's own word beats a header
             try:
                 return _judge(method, resource, response, body, envelope, self.max_answer_bytes)
             except _NotDone as refused:
