@@ -59,8 +59,8 @@ def test_an_edit_whose_success_carries_no_result_returns_an_empty_dict() -> None
 
 def test_delete_sends_no_body_and_no_query_to_the_update_path() -> None:
     with Loopback(Reply(200, DELETED)) as stub:
-        assert stub.client().delete(BY_TYPE["twitter.post"], TWITTER, {"message": "gone"},
-                                    {"post_id": "910891858989060096"}) is None
+        stub.client().delete(BY_TYPE["twitter.post"], TWITTER, {"message": "gone"},
+                             {"post_id": "910891858989060096"})
     sent = stub.received[0]
     assert (sent.method, sent.path) == ("DELETE", f"/update/identities/{TWITTER}/twitter/post/910891858989060096.json")
     assert sent.body == b"" and sent.query == {}
