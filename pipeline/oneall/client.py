@@ -244,13 +244,13 @@ def _read_capped(response: requests.Response, cap: int, budget: float) -> bytes 
     except ValueError:
         pass  # a meaningless length: the bytes themselves are counted below
     deadline = time.monotonic() + budget
-    raw = response.raw
+    # read1 returns what one read from the socket gives, so the deadline is checked
+    # between reads however slowly the bytes come (urllib3 < 2.3 has only read).
+    read = getattr(response.raw, "read1", None) or response.raw.read
     buffer = bytearray()
     try:
         while True:
-            # read1 returns what one read from the socket gives, so the deadline is
-            # checked between reads however slowly the bytes come.
-            chunk = raw.read1(_CHUNK, decode_content=True)
+            chunk = read(_CHUNK, decode_content=True)
             if not chunk:
                 return bytes(buffer)
             buffer += chunk

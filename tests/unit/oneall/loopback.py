@@ -57,6 +57,8 @@ class Reply:
     gzip: bool = False
     #: Seconds of silence between the headers and the body.
     hang: float = 0.0
+    #: Seconds between the body's bytes, sent one at a time.
+    trickle: float = 0.0
 
 
 @dataclass
@@ -127,7 +129,13 @@ class Loopback:
                 try:
                     self.wfile.flush()
                     time.sleep(reply.hang)
-                    self.wfile.write(payload)
+                    if reply.trickle:
+                        for i in range(len(payload)):
+                            self.wfile.write(payload[i:i + 1])
+                            self.wfile.flush()
+                            time.sleep(reply.trickle)
+                    else:
+                        self.wfile.write(payload)
                 except OSError:
                     pass
 

@@ -177,6 +177,14 @@ def test_a_timeout_after_sending_leaves_a_post_unknown_but_a_get_is_a_transport_
             stub.client(timeout=0.2).pull(PULL)
 
 
+def test_an_answer_trickling_in_for_longer_than_the_timeout_leaves_a_post_unknown() -> None:
+    with Loopback(Reply(200, POSTED, trickle=0.05)) as stub:  # each byte within the read timeout
+        started = time.monotonic()
+        with pytest.raises(OutcomeUnknownError, match="took longer"):
+            stub.client(timeout=0.5).push(TWEET, TOKEN, {"message": "x"})
+        assert time.monotonic() - started < 2
+
+
 def test_the_private_key_in_a_gateway_page_is_redacted() -> None:
     page = b"<html>upstream said: bad key " + PRIVATE_KEY.encode() + b"</html>"
     with Loopback(Reply(502, page)) as stub:
