@@ -126,6 +126,6 @@ class BadEvent(ValueError):
     damaged journal at its line."""
 
 
-class ListingIncomplete(PipelineError):
-    """A Pull listing that cannot be shown to hold everything since a time."""
+class IncompleteListing(PipelineError):
+    """The Pull API's answers do not prove that a listing holds everything asked for."""
 

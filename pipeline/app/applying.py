@@ -10,19 +10,22 @@ from __future__ import annotations
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from pipeline import clock
 from pipeline.app.planning import inputs_digest, make_plan
 from pipeline.app.workspace import Loaded
 from pipeline.apply import site as site_mod
 from pipeline.apply.executor import Executor
-from pipeline.apply.results import ApplyResult, Event, Publisher
+from pipeline.apply.results import ApplyResult, Event
 from pipeline.apply.settle import Settled, settle
 from pipeline.apply.store import StateStore
 from pipeline.errors import Diagnostic, UserError
 from pipeline.model.plan import Change, Plan
 from pipeline.model.state import Moved, State
+
+if TYPE_CHECKING:  # requests is imported only when something is sent
+    from pipeline.oneall.client import OneAllClient
 
 
 @dataclass
@@ -57,9 +60,9 @@ def apply(loaded: Loaded, *, saved: Plan | None = None,
         result: ApplyResult | None = None
         try:
             with ExitStack() as session:
-                client: list[Publisher] = []
+                client: list[OneAllClient] = []
 
-                def publisher() -> Publisher:  # the sandbox or the network, only when needed
+                def publisher() -> OneAllClient:  # the sandbox or the network, only when needed
                     if not client:
                         client.append(session.enter_context(site_mod.publisher(loaded.site, loaded.project)))
                     return client[0]
@@ -68,7 +71,7 @@ def apply(loaded: Loaded, *, saved: Plan | None = None,
                     the_plan = make_plan(loaded, state, at, replace)
                     if any(r.status == "unknown" for r in state.resources.values()):
                         grace = timedelta(seconds=loaded.project.config.settle_after)
-                        settled = settle(state, publisher(), loaded.tokens, at, grace,  # type: ignore[arg-type]
+                        settled = settle(state, publisher(), loaded.tokens, at, grace,
                                          lambda event: store.commit(state, event))
                         dirty = bool(settled)
                         the_plan = make_plan(loaded, state, at, replace)

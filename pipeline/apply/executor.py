@@ -211,11 +211,13 @@ class Executor:
         secret = contains_secret(values) or contains_secret(change.request)
         replaces = change.record.model_dump(mode="json", exclude_none=True) \
             if change.replace and change.record is not None else None
+        offset = self.publisher.clock_offset
         self._commit(Intent(
             change.address, verb=change.kind, type=change.type,  # type: ignore[arg-type]
             identity=change.identity, digest=change.digest, at=attempted,
             sent=None if secret or change.kind != "create" else dict(values),
-            request=None if secret else change.request, replaces=replaces))
+            request=None if secret else change.request, replaces=replaces,
+            clock_offset=offset.total_seconds() if offset is not None else None))
         return attempted
 
     def _create(self, change: Change) -> _Finished:

@@ -4,6 +4,7 @@ publisher it sends through (OneAll's client, or the sandbox's)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Literal, Mapping, Protocol
 
 from pipeline import catalog
@@ -19,6 +20,10 @@ class Publisher(Protocol):
 
     def delete(self, endpoint: catalog.Endpoint, token: str, values: Mapping[str, Any],
                result: Mapping[str, str]) -> None: ...
+
+    @property
+    def clock_offset(self) -> timedelta | None:
+        """OneAll's clock minus the local one, once an answer has told it."""
 
 
 Done = Literal["published", "edited", "deleted"]

@@ -39,6 +39,9 @@ class Record(BaseModel):
     deleted_at: datetime | None = None
     #: For ``unknown``: the request fields as sent (ids filled in), to read the post back.
     sent: dict[str, Any] | None = None
+    #: For ``unknown``: OneAll's clock minus the sender's, in seconds, when it was known:
+    #: reading back compares times on OneAll's clock.
+    clock_offset: float | None = None
     #: What was last sent, as rendered (references as ``{"ref": ADDRESS}``), secrets
     #: excluded: what plans show as "old" when the manifest renders differently.
     request: dict[str, Any] | None = None
@@ -91,6 +94,7 @@ class Intent(_Event):
     at: str
     sent: dict[str, Any] | None = None
     request: dict[str, Any] | None = None
+    clock_offset: float | None = None
     #: ``--replace``: the record the new post replaces, as JSON.
     replaces: dict[str, Any] | None = None
 
@@ -213,6 +217,7 @@ def fold(state: State, event: Event) -> None:
             resources[event.address] = Record(
                 type=event.type, identity=event.identity, digest=event.digest, status="unknown",
                 attempted_at=_time(event.at), sent=event.sent, request=event.request,
+                clock_offset=event.clock_offset,
                 replaces=None if event.replaces is None else Record.model_validate(event.replaces))
         # An edit or a delete changes nothing until its outcome: sending either again
         # is harmless, so an unknown outcome simply leaves it pending in the next plan.

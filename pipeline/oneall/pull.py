@@ -24,14 +24,10 @@ from typing import Any, Iterator, Mapping, Protocol
 
 from pipeline import catalog
 from pipeline.catalog import Endpoint, Kind
-from pipeline.errors import PipelineError
+from pipeline.errors import IncompleteListing
 
 #: At most this many pages per listing by default: 5,000 entries at the largest page size.
 MAX_PAGES = 10
-
-
-class IncompleteListing(PipelineError):
-    """The Pull API's answers do not prove that a listing holds everything asked for."""
 
 
 class Reader(Protocol):
@@ -256,15 +252,19 @@ def matches(endpoint: Endpoint, sent_fields: Mapping[str, Any], entry: Entry) ->
     Text fields compare with ``same_text``: the message against the entry's text
     (``catalog.PULL_ENTRY_TEXT``), any other against the entry's field of the same
     name. Other scalar fields compare exactly (as strings: ids are strings on the
-    wire) when the entry has them. Not compared: lists (attachment ids), and media
-    URLs (the network fetches the file and shows its own copy). An entry that shows
-    none of the sent fields matches nothing: absence of evidence is not a match.
+    wire) when the entry has them. A media URL counts only when it is the same (the
+    network may show its own copy of the file, so a different one proves nothing).
+    Lists (attachment ids) are not compared. An entry that shows none of the sent
+    fields matches nothing: absence of evidence is not a match.
     """
     specs = {f.wire_name: f for f in endpoint.fields}
     compared = 0
     for name, value in sent_fields.items():
         spec = specs.get(name)
-        if spec is None or value is None or isinstance(value, (list, tuple, Mapping)) or spec.media:
+        if spec is None or value is None or isinstance(value, (list, tuple, Mapping)):
+            continue
+        if spec.media:
+            compared += entry.fields.get(name) == value
             continue
         if spec.kind is Kind.TEXT:
             online = entry.text if name in catalog.PULL_ENTRY_TEXT else entry.fields.get(name)
@@ -280,6 +280,16 @@ def matches(endpoint: Endpoint, sent_fields: Mapping[str, Any], entry: Entry) ->
                 return False
         compared += 1
     return compared > 0
+
+
+def telling(endpoint: Endpoint, sent_fields: Mapping[str, Any]) -> bool:
+    """Whether what was sent holds a field by which a listing reliably shows the post
+    (a non-empty text or scalar that is not a media URL). Without one, a listing that
+    does not show the post proves nothing: it may be there under another look."""
+    specs = {f.wire_name: f for f in endpoint.fields}
+    return any(spec is not None and not spec.media and not spec.in_path and value not in (None, "")
+               and not isinstance(value, (list, tuple, Mapping))
+               for name, value in sent_fields.items() for spec in [specs.get(name)])
 
 
 def _scalar(value: Any) -> Any:

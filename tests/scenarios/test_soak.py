@@ -22,7 +22,8 @@ def test_repeated_applies_under_faults_converge_with_no_duplicate_and_no_loss(
     project.write("content/tweets.yaml", "actions:\n" + tweets)
     for b in range(BOARDS):
         pins = "".join(f"  pin{p}:\n    type: pinterest.pin\n    identity: acme-pinterest\n    board: {{ref: board}}\n"
-                       f"    picture: https://cdn.acme.example/{b}/{p}.png\n" for p in range(PINS))
+                       f"    picture: https://cdn.acme.example/{b}/{p}.png\n    description: pin {p} of board {b}\n"
+                       for p in range(PINS))
         project.write(f"content/board{b}.yaml", "actions:\n  board:\n    type: pinterest.board\n"
                       f"    identity: acme-pinterest\n    name: Board {b}\n" + pins)
     total = TWEETS + BOARDS * (1 + PINS)
