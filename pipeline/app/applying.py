@@ -64,7 +64,8 @@ def apply(loaded: Loaded, *, saved: Plan | None = None,
 
                 def publisher() -> OneAllClient:  # the sandbox or the network, only when needed
                     if not client:
-                        client.append(session.enter_context(site_mod.publisher(loaded.site, loaded.project)))
+                        client.append(session.enter_context(
+                            site_mod.publisher(loaded.site, loaded.project, parallelism=parallelism)))
                     return client[0]
 
                 if saved is None:

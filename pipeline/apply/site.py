@@ -107,8 +107,13 @@ def _without_userinfo(url: str) -> str:
 
 
 @contextmanager
-def publisher(site: Site, project: Project) -> Iterator[OneAllClient]:
-    """A client for ``site``; for the sandbox, the embedded emulator is served meanwhile."""
+def publisher(site: Site, project: Project, *, parallelism: int = 8) -> Iterator[OneAllClient]:
+    """A client for ``site``; for the sandbox, the embedded emulator is served meanwhile.
+
+    Its connection pool holds at least ``parallelism`` connections, so that no request
+    in flight waits for another's connection.
+    """
+    pool_size = max(16, parallelism)
     from pipeline.oneall.client import Credentials, OneAllClient
 
     if not site.is_sandbox:
@@ -117,7 +122,7 @@ def publisher(site: Site, project: Project) -> Iterator[OneAllClient]:
             raise UserError([Diagnostic(f"{key} is not set: publishing to {site.name} needs both API keys",
                                         hint="or set site: sandbox and unset the ONEALL_* variables")
                              for key in site.missing_keys])
-        client = OneAllClient(site.base_url, site.credentials, timeout=site.timeout)
+        client = OneAllClient(site.base_url, site.credentials, timeout=site.timeout, pool_size=pool_size)
         try:
             yield client
         finally:
@@ -129,7 +134,7 @@ def publisher(site: Site, project: Project) -> Iterator[OneAllClient]:
     private_dir(project.root)
     sandbox = project_sandbox(project, public, private, project.root / SANDBOX_DIR / "db.jsonl")
     with SandboxServer(sandbox) as server:
-        client = OneAllClient(server.url, Credentials(public, private), timeout=site.timeout)
+        client = OneAllClient(server.url, Credentials(public, private), timeout=site.timeout, pool_size=pool_size)
         try:
             yield client
         finally:
