@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from pipeline import catalog, clock, git
 from pipeline.app.workspace import Loaded, Workspace, load_workspace
 from pipeline.errors import Diagnostic, UserError
-from pipeline.files import atomic_write
+from pipeline.files import atomic_write, read_nofollow
 from pipeline.load.cache import Fingerprint, fingerprint, read_blob, write_blob
 from pipeline.load.project import CONFIG_FILE, PRIVATE_DIR, private_dir
 from pipeline.model.plan import PLAN_FILE, Plan
@@ -102,10 +102,8 @@ def _summary_key(workspace: Workspace, prints: Fingerprint) -> str:
     store = workspace.store()
     digest = hashlib.sha256(f"{prints.key()}:{workspace.site.name}:".encode())
     for path in (store.path, store.journal_path):
-        try:
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
-        except FileNotFoundError:
-            digest.update(b"-")
+        data = read_nofollow(path)
+        digest.update(b"-" if data is None else hashlib.sha256(data).digest())
     return digest.hexdigest()
 
 

@@ -39,7 +39,7 @@ class Workspace:
 
     def store(self) -> StateStore:
         return StateStore(self.site.state_path, self.site.name,
-                          shown=self.project.shown(self.site.state_path))
+                          shown=self.project.shown(self.site.state_path), root=self.project.root)
 
 
 @dataclass(frozen=True)

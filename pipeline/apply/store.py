@@ -30,7 +30,7 @@ from pydantic import ValidationError
 
 from pipeline import clock
 from pipeline.errors import BadEvent, Diagnostic, Location, LockedError, UserError
-from pipeline.files import atomic_write, dumps, dumps_line
+from pipeline.files import atomic_write, dumps, dumps_line, open_nofollow, read_nofollow, refuse_links
 from pipeline.model.state import Event, State, fold, parse_event
 
 
@@ -45,21 +45,31 @@ class LockInfo:
 class StateStore:
     """One state file, its journal and its lock."""
 
-    def __init__(self, path: Path, site: str, shown: str | None = None) -> None:
+    def __init__(self, path: Path, site: str, shown: str | None = None, root: Path | None = None) -> None:
         self.path = path
         self.site = site
         self.shown = shown or str(path)
         self.journal_path = path.with_name(path.name + ".journal")
         self.lock_path = path.with_name(path.name + ".lock")
         self._journal: Any = None
+        # Everything is opened without following symlinks; folders from the project's
+        # root down to the state are checked too (a pull request may plant a link).
+        self.root = root
+
+    def _check_links(self) -> None:
+        if self.root is not None:
+            for path in (self.path, self.journal_path, self.lock_path):
+                refuse_links(path, self.root, self.shown)
 
     # ------------------------------------------------------------ reading
 
     def load(self) -> State:
         """The snapshot with the journal replayed over it; a fresh state if none exists."""
-        if self.path.exists():
+        self._check_links()
+        snapshot = read_nofollow(self.path)
+        if snapshot is not None:
             try:
-                state = State.model_validate_json(self.path.read_bytes())
+                state = State.model_validate_json(snapshot)
             except ValidationError as exc:
                 first = exc.errors(include_url=False)[0]
                 raise UserError(Diagnostic(
@@ -71,8 +81,9 @@ class StateStore:
                     Location(self.shown), "check ONEALL_SUBDOMAIN / ONEALL_API_BASE and pipeline.yaml"))
         else:
             state = State(site=self.site)  # its lineage is fixed when it is first written
-        if self.journal_path.exists():
-            self._replay(state)
+        journal = read_nofollow(self.journal_path)
+        if journal is not None:
+            self._replay(state, journal.decode("utf-8", errors="replace"))
         return state
 
     def load_for_update(self) -> State:
@@ -83,9 +94,8 @@ class StateStore:
             self.save(state)
         return state
 
-    def _replay(self, state: State) -> None:
-        with open(self.journal_path, encoding="utf-8") as fh:
-            lines = fh.read().split("\n")
+    def _replay(self, state: State, text: str) -> None:
+        lines = text.split("\n")
         for number, line in enumerate(lines, 1):
             if not line.strip():
                 continue
@@ -121,7 +131,8 @@ class StateStore:
         self.lock_path.parent.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + timeout
         while True:
-            fd = os.open(self.lock_path, os.O_CREAT | os.O_RDWR, 0o644)
+            self._check_links()
+            fd = open_nofollow(self.lock_path, os.O_CREAT | os.O_RDWR)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -147,7 +158,7 @@ class StateStore:
 
     def _held_message(self) -> Diagnostic:
         try:
-            held = json.loads(self.lock_path.read_text())
+            held = json.loads(read_nofollow(self.lock_path) or b"")
             who = f"lock {held['id']} held by pid {held['pid']} on {held['host']} since {held['since']}"
         except (OSError, ValueError, KeyError, TypeError):
             who = "a lock whose holder cannot be read"
@@ -157,16 +168,20 @@ class StateStore:
 
     def break_lock(self, lock_id: str) -> None:
         """Remove the lock file named ``lock_id``, unless a live process holds it."""
+        self._check_links()
+        raw = read_nofollow(self.lock_path)
+        if raw is None:
+            raise UserError(Diagnostic("the state is not locked", Location(self.shown)))
         try:
-            held = json.loads(self.lock_path.read_text())
-        except FileNotFoundError:
-            raise UserError(Diagnostic("the state is not locked", Location(self.shown))) from None
+            held = json.loads(raw)
         except ValueError:
+            held = {"id": None}
+        if not isinstance(held, dict):
             held = {"id": None}
         if held.get("id") != lock_id:
             raise UserError(Diagnostic(f"the lock's id is {held.get('id')!r}, not {lock_id!r}",
                                        Location(str(self.lock_path))))
-        fd = os.open(self.lock_path, os.O_RDWR)
+        fd = open_nofollow(self.lock_path, os.O_RDWR)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -192,7 +207,9 @@ class StateStore:
     def _append(self, event: Event) -> None:
         if self._journal is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._journal = open(self.journal_path, "a", encoding="utf-8")
+            self._check_links()
+            fd = open_nofollow(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+            self._journal = os.fdopen(fd, "a", encoding="utf-8")
         line = dumps_line(event.to_json())
         self._journal.write(line + "\n")
         self._journal.flush()
