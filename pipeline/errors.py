@@ -20,9 +20,12 @@ class Location:
     col: int = 0
 
     def __str__(self) -> str:
+        # A file name may hold anything git can (a newline, a bidirectional mark): it is
+        # shown with those escaped, so that one location always reads as one line.
+        path = self.path if self.path.isprintable() else self.path.encode("unicode_escape").decode("ascii")
         if self.line <= 0:
-            return self.path
-        return f"{self.path}:{self.line}:{self.col}"
+            return path
+        return f"{path}:{self.line}:{self.col}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,7 +40,7 @@ class _Group(click.Group):
 
             if github.active():
                 for diagnostic in exc.diagnostics:
-                    echo(github.error_command(diagnostic))
+                    command(github.error_command(diagnostic))
             fail(EXIT_ERROR)
         except PipelineError as exc:
             echo(click.style("error: ", fg="red") + str(exc), err=True)
@@ -53,9 +53,19 @@ class _Group(click.Group):
             fail(EXIT_BUG)
 
 
-def echo(message: str = "", *, err: bool = False, nl: bool = True) -> None:
-    """``click.echo`` with every registered secret masked: all output passes here."""
-    click.echo(redact(message), err=err, nl=nl)
+def echo(message: str = "", *, err: bool = False, nl: bool = True, control: str = "") -> None:
+    """``click.echo`` of ``message`` with every registered secret masked and every line
+    neutralised (no workflow command, no raw control or bidirectional character): all
+    output passes here. ``control`` is the CLI's own terminal control, put before it."""
+    from pipeline.report.safe import neutralise
+
+    click.echo(control + neutralise(redact(message)), err=err, nl=nl)
+
+
+def command(line: str) -> None:
+    """One of the CLI's own GitHub workflow commands (an annotation), printed as is: its
+    data was escaped by ``report.github`` and its secrets masked."""
+    click.echo(redact(line))
 
 
 def fail(code: int) -> NoReturn:

@@ -105,9 +105,9 @@ def apply(ctx: click.Context, planfile: Path | None, yes: bool, replace: tuple[s
         line = text.event_line(event)
         update = progress[0].update(event)
         if line:
-            echo(("\r\033[K" if tty else "") + line)  # on a terminal, over the bar
+            echo(line, control="\r\033[K" if tty else "")  # on a terminal, over the bar
         if update:
-            echo(update, nl=not tty)
+            echo(update.removeprefix("\r"), nl=not tty, control="\r" if update.startswith("\r") else "")
 
     applied = app.apply(loaded, saved=saved, confirm=confirm, on_event=on_event,
                         parallelism=parallelism, lock_timeout=lock_timeout, replace=frozenset(replace))

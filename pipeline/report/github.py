@@ -10,10 +10,14 @@ import os
 from typing import Mapping
 
 from pipeline.errors import Diagnostic
+from pipeline.report.safe import escape_controls
 
 
 def escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """A command's message, escaped as the toolkit does; other control and bidirectional
+    characters shown as visible escapes, so that an annotation reads as what it is."""
+    escaped = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return escape_controls(escaped)
 
 
 def escape_property(text: str) -> str:
