@@ -24,6 +24,8 @@ MARKER = "<!-- pipeline:plan -->"
 MAX_CHARS = 60_000
 FOLD_CHARS = 400  # content longer than this is folded in <details>
 MAX_LISTED = 50
+#: Room kept for the note that names what did not fit (50 escaped addresses).
+_NOTE_RESERVE = 12_000
 
 _TITLE = {"create": "➕ create", "update": "✏️ update", "delete": "🗑️ delete", "wait": "⏳ wait",
           "unknown": "❓ unknown", "changed": "⚠️ changed", "noop": "✅ unchanged", "orphan": "👻 orphan"}
@@ -34,6 +36,15 @@ def inline(text: str) -> str:
     """Untrusted text outside code: no Markdown, no HTML, no @mention, no line break."""
     text = " ".join(text.splitlines())
     return _PUNCTUATION.sub(r"\\\1", text).replace("@", "@\u200b")
+
+
+def code(text: str) -> str:
+    """``text`` as inline code that nothing inside can close (one line)."""
+    text = " ".join(text.splitlines())
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def fenced(text: str, info: str = "text") -> str:
@@ -56,23 +67,39 @@ def plan_markdown(plan: Plan, *, sandbox: bool = False) -> str:
     shown = [c for c in plan.changes if c.kind != "noop" or c.moved_from]
     if plan.changed_since is not None:
         own = sum(1 for c in shown if c.in_change)
-        lines += ["", f"{own} of these come from files changed since `{inline(plan.changed_since)}`, listed first."]
+        lines += ["", f"{own} of these come from files changed since {code(plan.changed_since)}, listed first."]
         shown.sort(key=lambda c: not c.in_change)  # stable: dependency order within each part
-    for change in shown:
-        lines += ["", *_change(change)]
+    blocks = ["\n".join(_change(change)) for change in shown]
     unchanged = [c.address for c in plan.changes if c.kind == "noop" and not c.moved_from]
     if unchanged:
         listed = "\n".join(f"- {inline(a)}" for a in unchanged[:MAX_LISTED])
         more = f"\n- … and {len(unchanged) - MAX_LISTED} more" if len(unchanged) > MAX_LISTED else ""
-        lines += ["", f"<details><summary>{len(unchanged)} unchanged</summary>", "", listed + more, "",
-                  "</details>"]
-    text = "\n".join(lines) + "\n"
-    if len(text) > MAX_CHARS:
-        cut = text.rfind("\n\n#### ", 0, MAX_CHARS)
-        text = text[:cut if cut > 0 else MAX_CHARS] + (
-            "\n\n_The plan is too long for one comment: the rest is in the job summary "
-            "and in `pipeline plan` output._\n")
-    return text
+        tail = f"<details><summary>{len(unchanged)} unchanged</summary>\n\n{listed}{more}\n\n</details>"
+    else:
+        tail = ""
+    head = "\n".join(lines)
+    # A comment has a size limit: what does not fit is named, never silently dropped,
+    # and the note saying so comes before anything else could be cut.
+    budget = MAX_CHARS - len(head) - len(tail) - _NOTE_RESERVE
+    kept: list[str] = []
+    for block in blocks:
+        if len(block) + 2 > budget:
+            break
+        kept.append(block)
+        budget -= len(block) + 2
+    text = head
+    if len(kept) < len(blocks):
+        left = shown[len(kept):]
+        names = ", ".join(inline(c.key) for c in left[:MAX_LISTED])
+        more = f" and {len(left) - MAX_LISTED} more" if len(left) > MAX_LISTED else ""
+        text += (f"\n\n> **{len(left)} of {len(shown)} changes are not shown here** (the comment "
+                 f"would be too long): {names}{more}. The full plan is in this run's `plan` artifact "
+                 "(`plan.md` and `plan.json`, never truncated), and `pipeline plan` prints it.")
+    for block in kept:
+        text += "\n\n" + block
+    if tail:
+        text += "\n\n" + tail
+    return text + "\n"
 
 
 def _change(change: Change) -> list[str]:

@@ -108,3 +108,23 @@ def test_changed_since_lists_the_pull_requests_actions_first(project: Project, t
     assert '"in_change": true' in json_plan and '"changed_since": "main"' in json_plan
     bad = project.run("plan", "--changed-since", "no-such-ref")
     assert bad.exit_code == 1 and "git rev-parse" in bad.stderr
+
+
+def test_a_plan_too_long_for_one_comment_names_every_change_it_leaves_out(project: Project) -> None:
+    from pipeline.report.markdown import MAX_CHARS
+
+    long = "x" * 1300
+    for i in range(60):
+        project.manifest(f"posts/p{i:03}", "actions:\n  post:\n    type: linkedin.post\n"
+                         f"    identity: acme-linkedin\n    message: {long}\n")
+    text = project.run("plan", "--format", "markdown").stdout
+    assert len(text) <= MAX_CHARS
+    shown = text.count("#### ")
+    left = 60 - shown
+    assert 0 < left <= 50
+    assert f"**{left} of 60 changes are not shown here**" in text
+    assert "`plan` artifact" in text
+    note = text[text.index("are not shown here"):]
+    listed = note.split(". The full plan")[0]
+    assert [f"p{i:03}" in listed for i in range(60)] == [i >= shown for i in range(60)]
+    assert text.index("are not shown here") < text.index("#### ")  # the note comes first
