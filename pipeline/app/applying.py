@@ -40,19 +40,21 @@ def apply(loaded: Loaded, *, saved: Plan | None = None,
           confirm: Callable[[Plan], bool] = lambda plan: True,
           on_event: Callable[[Event], None] = lambda e: None, parallelism: int = 8,
           lock_timeout: float = 0.0, now: datetime | None = None,
-          replace: frozenset[str] = frozenset()) -> Applied:
+          replace: frozenset[str] = frozenset(), confirm_state: str | None = None) -> Applied:
     """Carry out a plan: made now (``saved`` None), or the reviewed ``saved`` one.
 
     ``confirm`` sees the plan about to be carried out and may decline it. A saved plan is
     not trusted for what it says to send: it is made again from the manifests and the
     locked state, every change to carry out must be the same in both, and what is sent
-    is the fresh rendering.
+    is the fresh rendering. A state that the pipeline did not write itself (with the
+    site's key) is refused unless ``confirm_state`` names its digest.
     """
     if saved is not None:
         _check_saved(loaded, saved)
     store = loaded.store()
     at = now or clock.now()
     with store.locked(timeout=lock_timeout):
+        store.verify_origin(confirm_state)
         state = store.load_for_update()
         dirty = False
         settled: list[Settled] = []

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Mapping
 
 from pipeline.apply import site as site_mod
-from pipeline.apply.store import StateStore
+from pipeline.apply.store import Signer, StateStore
 from pipeline.load.cache import Fingerprint, compile_project
 from pipeline.load.project import Project, find_root, load_project
 from pipeline.plan import graph as graph_mod
@@ -38,8 +38,10 @@ class Workspace:
                 for name, ident in config.identities.items()}
 
     def store(self) -> StateStore:
+        credentials = self.site.credentials
         return StateStore(self.site.state_path, self.site.name,
-                          shown=self.project.shown(self.site.state_path), root=self.project.root)
+                          shown=self.project.shown(self.site.state_path), root=self.project.root,
+                          signer=Signer(credentials.private_key) if credentials is not None else None)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ sent again by itself. Recording costs one append, whatever the size of the state
 from __future__ import annotations
 
 import fcntl
+import hashlib
+import hmac
 import json
 import os
 import socket
@@ -34,6 +36,30 @@ from pipeline.files import atomic_write, dumps, dumps_line, open_nofollow, read_
 from pipeline.model.state import Event, State, fold, parse_event
 
 
+class Signer:
+    """Signs the state's bytes with a key derived from the site's private key (HMAC-SHA256),
+    so that only a run holding the key can write a state the next apply trusts."""
+
+    def __init__(self, private_key: str) -> None:
+        self._key = hashlib.sha256(b"pipeline state signature\0" + private_key.encode()).digest()
+
+    def sign(self, digest: str) -> str:
+        return "hmac-sha256:" + hmac.new(self._key, digest.encode(), hashlib.sha256).hexdigest()
+
+    def verify(self, digest: str, signature: str) -> bool:
+        return hmac.compare_digest(self.sign(digest), signature)
+
+    def chain(self, previous: str, line: str) -> str:
+        """The MAC of a journal line, chained to the one before it (the first to the
+        snapshot's digest): a line cannot be forged, moved or dropped from the middle."""
+        return hmac.new(self._key, (previous + "\n" + line).encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _digest(snapshot: bytes) -> str:
+    """What the snapshot's signature covers, and what ``--confirm-state`` names."""
+    return "sha256:" + hashlib.sha256(snapshot).hexdigest()
+
+
 @dataclass(frozen=True)
 class LockInfo:
     id: str
@@ -45,20 +71,27 @@ class LockInfo:
 class StateStore:
     """One state file, its journal and its lock."""
 
-    def __init__(self, path: Path, site: str, shown: str | None = None, root: Path | None = None) -> None:
+    def __init__(self, path: Path, site: str, shown: str | None = None, root: Path | None = None,
+                 signer: Signer | None = None) -> None:
         self.path = path
         self.site = site
         self.shown = shown or str(path)
         self.journal_path = path.with_name(path.name + ".journal")
         self.lock_path = path.with_name(path.name + ".lock")
+        self.signature_path = path.with_name(path.name + ".sig")
         self._journal: Any = None
+        #: The MAC the next journal line chains to (see ``Signer.chain``).
+        self._chain = _digest(b"")
+        #: With the site's key: every snapshot written is signed, and ``verify_origin``
+        #: refuses a state that something other than the pipeline wrote.
+        self.signer = signer
         # Everything is opened without following symlinks; folders from the project's
         # root down to the state are checked too (a pull request may plant a link).
         self.root = root
 
     def _check_links(self) -> None:
         if self.root is not None:
-            for path in (self.path, self.journal_path, self.lock_path):
+            for path in (self.path, self.journal_path, self.lock_path, self.signature_path):
                 refuse_links(path, self.root, self.shown)
 
     # ------------------------------------------------------------ reading
@@ -81,6 +114,7 @@ class StateStore:
                     Location(self.shown), "check ONEALL_SUBDOMAIN / ONEALL_API_BASE and pipeline.yaml"))
         else:
             state = State(site=self.site)  # its lineage is fixed when it is first written
+        self._chain = _digest(snapshot or b"")
         journal = read_nofollow(self.journal_path)
         if journal is not None:
             self._replay(state, journal.decode("utf-8", errors="replace"))
@@ -96,9 +130,21 @@ class StateStore:
 
     def _replay(self, state: State, text: str) -> None:
         lines = text.split("\n")
+        last = max((n for n, line in enumerate(lines, 1) if line.strip()), default=0)
         for number, line in enumerate(lines, 1):
             if not line.strip():
                 continue
+            line, _, mac = line.partition("\t")
+            if self.signer is not None:
+                # Written by a run holding the key, or not at all: a line whose MAC does
+                # not follow is forged, unless it is the last one, cut short by a crash.
+                expected = self.signer.chain(self._chain, line)
+                if not hmac.compare_digest(expected, mac):
+                    if number == last:
+                        break
+                    raise self._damaged(number, "a line that the pipeline did not write (its MAC does "
+                                        "not follow the lines before it)")
+                self._chain = expected
             try:
                 event = parse_event(json.loads(line))
             except json.JSONDecodeError as exc:
@@ -210,7 +256,10 @@ class StateStore:
             self._check_links()
             fd = open_nofollow(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
             self._journal = os.fdopen(fd, "a", encoding="utf-8")
-        line = dumps_line(event.to_json())
+        line = dumps_line(event.to_json())  # JSON escapes a tab: the MAC follows one
+        if self.signer is not None:
+            self._chain = self.signer.chain(self._chain, line)
+            line += "\t" + self._chain
         self._journal.write(line + "\n")
         self._journal.flush()
 
@@ -227,6 +276,33 @@ class StateStore:
         state.serial += 1
         if not state.lineage:
             state.lineage = str(uuid.uuid4())
-        atomic_write(self.path, dumps(state.model_dump(mode="json", exclude_none=True)))
+        snapshot = dumps(state.model_dump(mode="json", exclude_none=True)).encode()
+        atomic_write(self.path, snapshot)
         self.journal_path.unlink(missing_ok=True)
+        self._chain = _digest(snapshot)
+        if self.signer is not None:
+            atomic_write(self.signature_path, self.signer.sign(self._chain) + "\n")
+
+    def verify_origin(self, confirmed: str | None = None) -> None:
+        """Refuse a state that was not last written by the pipeline with this site's key
+        (a hand edit, a pull request that forgets or forges a post), unless ``confirmed``
+        is the digest this refusal names: a person has reviewed that change."""
+        if self.signer is None:
+            return
+        self._check_links()
+        snapshot = read_nofollow(self.path)
+        if snapshot is None:
+            return  # nothing recorded yet (a journal alone is checked line by line on load)
+        digest = _digest(snapshot)
+        signature = (read_nofollow(self.signature_path) or b"").decode("ascii", "replace").strip()
+        if self.signer.verify(digest, signature) or confirmed == digest:
+            return
+        why = ("has no signature" if not signature else
+               "was changed since the pipeline last wrote it (its signature does not match)")
+        raise UserError(Diagnostic(
+            f"the state {why}: it may forget or forge what was published, so nothing is sent",
+            Location(self.shown),
+            f"review the commits that changed {self.shown}, then confirm this exact state: "
+            f"--confirm-state {digest} (in the apply workflow: the repository variable "
+            "PIPELINE_CONFIRM_STATE)"))
 

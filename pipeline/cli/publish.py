@@ -73,9 +73,12 @@ def plan(ctx: click.Context, detailed_exitcode: bool, replace: tuple[str, ...], 
               help="Requests in flight at once.")
 @click.option("--lock-timeout", type=click.FloatRange(0), default=0.0,
               help="Seconds to wait for another apply to finish.")
+@click.option("--confirm-state", metavar="DIGEST", envvar="PIPELINE_CONFIRM_STATE", default=None,
+              help="Publish from a state changed by something other than the pipeline, after "
+                   "reviewing that change: the digest the refusal names.")
 @click.pass_context
 def apply(ctx: click.Context, planfile: Path | None, yes: bool, replace: tuple[str, ...],
-          parallelism: int, lock_timeout: float) -> None:
+          parallelism: int, lock_timeout: float, confirm_state: str | None) -> None:
     """Publish, edit and delete what the plan says, then write the results to the state.
 
     With PLANFILE (from `pipeline plan --out`), carry out exactly that reviewed plan,
@@ -110,7 +113,8 @@ def apply(ctx: click.Context, planfile: Path | None, yes: bool, replace: tuple[s
             echo(update.removeprefix("\r"), nl=not tty, control="\r" if update.startswith("\r") else "")
 
     applied = app.apply(loaded, saved=saved, confirm=confirm, on_event=on_event,
-                        parallelism=parallelism, lock_timeout=lock_timeout, replace=frozenset(replace))
+                        parallelism=parallelism, lock_timeout=lock_timeout, replace=frozenset(replace),
+                        confirm_state=confirm_state or None)
     if tty and progress:
         echo()  # leave the bar's line
     for settled in applied.settled:
