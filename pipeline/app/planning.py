@@ -20,6 +20,7 @@ from pipeline.load.project import CONFIG_FILE, PRIVATE_DIR, private_dir
 from pipeline.model.plan import PLAN_FILE, Plan
 from pipeline.model.state import State
 from pipeline.plan import planner
+from pipeline.plan.state_diff import state_warnings
 from pipeline.redact import contains_secret
 from pipeline.report.json import plan_json
 
@@ -31,12 +32,31 @@ def make_plan(loaded: Loaded, state: State, now: datetime, replace: AbstractSet[
     if unknown:
         raise UserError([Diagnostic(f"--replace {a}: no manifest defines this address") for a in unknown])
     changed = None
+    warnings: list[str] = []
     if changed_since is not None:
         changed = git.changed_files(loaded.project.root, changed_since)
         if CONFIG_FILE in changed:  # the config touches every action
             changed |= {a.location.path for a in loaded.graph.actions.values()}
-    return planner.plan(loaded.graph, state, now, frozenset(replace), inputs_digest=inputs,
-                        changed=changed, changed_since=changed_since)
+        warnings = _state_changes(loaded, state, changed_since, changed)
+    the_plan = planner.plan(loaded.graph, state, now, frozenset(replace), inputs_digest=inputs,
+                            changed=changed, changed_since=changed_since)
+    return dataclass_replace(the_plan, warnings=tuple(warnings)) if warnings else the_plan
+
+
+def _state_changes(loaded: Loaded, state: State, ref: str, changed: set[str]) -> list[str]:
+    """What the change since ``ref`` does to the state file itself."""
+    store = loaded.store()
+    root = loaded.project.root
+    paths = [p.relative_to(root).as_posix() for p in (store.path, store.journal_path)
+             if p.is_relative_to(root)]
+    if not any(p in changed for p in paths):
+        return []
+    snapshot, journal = (git.file_at(root, ref, p) for p in paths)
+    try:
+        before = store.parse(snapshot, journal)
+    except UserError:
+        return [f"replaces a state that could not be read at {ref}"]
+    return state_warnings(before, state, set(loaded.graph.actions))
 
 
 def plan(loaded: Loaded, *, now: datetime | None = None, replace: AbstractSet[str] = frozenset(),

@@ -99,7 +99,10 @@ class StateStore:
     def load(self) -> State:
         """The snapshot with the journal replayed over it; a fresh state if none exists."""
         self._check_links()
-        snapshot = read_nofollow(self.path)
+        return self.parse(read_nofollow(self.path), read_nofollow(self.journal_path))
+
+    def parse(self, snapshot: bytes | None, journal: bytes | None) -> State:
+        """The state these bytes hold (as ``load`` reads them from the files)."""
         if snapshot is not None:
             try:
                 state = State.model_validate_json(snapshot)
@@ -115,7 +118,6 @@ class StateStore:
         else:
             state = State(site=self.site)  # its lineage is fixed when it is first written
         self._chain = _digest(snapshot or b"")
-        journal = read_nofollow(self.journal_path)
         if journal is not None:
             self._replay(state, journal.decode("utf-8", errors="replace"))
         return state

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from pipeline.cli.base import (EXIT_ERROR, EXIT_PENDING, UserError, announce, cli, echo, fail,
+from pipeline.cli.base import (EXIT_ERROR, EXIT_PENDING, UserError, announce, cli, command, echo, fail,
                                replace_option, start, yes_option)
 from pipeline.redact import redact
 
@@ -61,6 +61,10 @@ def plan(ctx: click.Context, detailed_exitcode: bool, replace: tuple[str, ...], 
         echo(f"Saved the plan to {out}: `pipeline apply {out}` carries out exactly it.", err=True)
     if github.summary_path():
         github.append_summary(redact(as_markdown or ""))
+    if github.active():
+        state_file = workspace.project.shown(workspace.site.state_path)
+        for warning in the_plan.warnings:
+            command(github.warning_command(f"This change edits the state: it {warning}.", state_file))
     if detailed_exitcode and (the_plan.pending or the_plan.count("unknown") or the_plan.moves):
         fail(EXIT_PENDING)
 

@@ -92,6 +92,9 @@ class Plan:
     changed_since: str | None = None
     #: In a remembered plan's summary only: unchanged actions counted but not listed.
     noop_omitted: int = 0
+    #: With ``changed_since``: what the change does to the state file itself, one
+    #: sentence each (it can make a merge publish a post twice, or never).
+    warnings: tuple[str, ...] = ()
 
     def count(self, kind: ChangeKind) -> int:
         listed = sum(1 for c in self.changes if c.kind == kind)

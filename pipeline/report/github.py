@@ -41,6 +41,12 @@ def error_command(diagnostic: Diagnostic) -> str:
     return f"::error {','.join(props)}::{escape_data(message)}" if props else f"::error::{escape_data(message)}"
 
 
+def warning_command(message: str, path: str | None = None) -> str:
+    """``::warning file=…::message``: an annotation on a file of the pull request."""
+    where = f" file={escape_property(path)}" if path else ""
+    return f"::warning{where}::{escape_data(message)}"
+
+
 def summary_path(env: Mapping[str, str] | None = None) -> str | None:
     """The job summary's file, when this run has one."""
     return (os.environ if env is None else env).get("GITHUB_STEP_SUMMARY") or None

@@ -61,7 +61,13 @@ def summary(plan: Plan) -> str:
 
 def plan_markdown(plan: Plan, *, sandbox: bool = False) -> str:
     """The whole plan: a one-line summary, then each change with its rendered content."""
-    lines = [MARKER, "### pipeline plan", "", summary(plan) + "."]
+    lines = [MARKER, "### pipeline plan", ""]
+    if plan.warnings:
+        lines += ["> [!WARNING]", "> **This pull request changes the state itself**, which decides what "
+                  "merging publishes. It:"]
+        lines += [f"> - {inline(w)}" for w in plan.warnings]
+        lines += [""]
+    lines += [summary(plan) + "."]
     if sandbox:
         lines += ["", "_No OneAll site is configured: this is the sandbox's plan._"]
     shown = [c for c in plan.changes if c.kind != "noop" or c.moved_from]
