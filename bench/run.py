@@ -209,7 +209,8 @@ def bench_apply(actions: int, latency: float, parallelism: int, work: Path) -> d
 def bench_record(work: Path, repeat: int = 300) -> dict[str, float]:
     """Recording one result with a small and a large state: a journal append either way."""
     from pipeline.model.state import Record
-    from pipeline.apply.store import StateStore, apply_event
+    from pipeline.apply.store import StateStore
+    from pipeline.model.state import Published
 
     stores = {}
     for size in (10, 10_000):
@@ -227,10 +228,9 @@ def bench_record(work: Path, repeat: int = 300) -> dict[str, float]:
 
         def run() -> None:
             for i in range(repeat):
-                event = {"op": "published", "address": f"new/{i}", "type": "twitter.post", "identity": "acme",
-                         "digest": "sha256:y", "result": {"post_id": str(i)}, "at": "2026-12-01T09:00:00+00:00"}
-                store.record(event)
-                apply_event(state, event)
+                store.commit(state, Published(
+                    f"new/{i}", type="twitter.post", identity="acme", digest="sha256:y",
+                    result={"post_id": str(i)}, at="2026-12-01T09:00:00+00:00"))
         return run
 
     # Each record is an fsynced append, whose time wanders with the disk: the two sizes

@@ -413,7 +413,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         ),
         summary="A video added to a YouTube playlist.", source="contract",
         pull="youtube/playlist/{playlist}/videos.json", pull_collection="videos",
-        update=Update("youtube/playlist/{playlist}/video/{video_id}.json", deletable=True),
+        # Both ids from the Push result: the item is the pair (playlist_id, video_id).
+        update=Update("youtube/playlist/{playlist_id}/video/{video_id}.json", deletable=True),
     ),
     Endpoint(
         type="youtube.playlist", network="youtube", path="youtube/playlist.json",

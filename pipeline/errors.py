@@ -8,7 +8,7 @@ is not a ``PipelineError`` is a bug and gets a traceback written to a log file.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Any, Iterable
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,9 +20,12 @@ class Location:
     col: int = 0
 
     def __str__(self) -> str:
+        # A file name may hold anything git can (a newline, a bidirectional mark): it is
+        # shown with those escaped, so that one location always reads as one line.
+        path = self.path if self.path.isprintable() else self.path.encode("unicode_escape").decode("ascii")
         if self.line <= 0:
-            return self.path
-        return f"{self.path}:{self.line}:{self.col}"
+            return path
+        return f"{path}:{self.line}:{self.col}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,3 +89,46 @@ class OutcomeUnknownError(PipelineError):
 
 class LockedError(UserError):
     """Another process holds the state's lock."""
+
+
+# ---------------------------------------------------------------- inside one phase
+#
+# These never reach the CLI: the phase that raises one turns it into a Diagnostic at the
+# user's file, line and column (or into an outcome), so each names what it carries.
+
+
+class RenderError(PipelineError):
+    """A template failed; ``line`` is relative to the template text when known."""
+
+    def __init__(self, message: str, line: int | None = None, template: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.template = template
+
+
+class RenderTimeout(PipelineError):
+    """A template ran past its time budget (raised from inside Jinja, caught by the renderer)."""
+
+
+class YamlRefused(PipelineError):
+    """A YAML construct the pipeline does not take (an alias, a tag), at ``node``."""
+
+    def __init__(self, message: str, node: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.node = node
+
+
+class MediaError(PipelineError):
+    """A ``file:`` that cannot be published; the message says why."""
+
+
+class BadEvent(ValueError):
+    """A journal line that is not an event of a known kind; the store reports it as a
+    damaged journal at its line."""
+
+
+class IncompleteListing(PipelineError):
+    """The Pull API's answers do not prove that a listing holds everything asked for."""
+

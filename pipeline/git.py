@@ -1,4 +1,5 @@
-"""What git knows: the files changed since a ref, for plans that put a PR's own actions first."""
+"""What git knows: the files changed since a ref, and a file as it was at a ref, for plans
+that put a pull request's own changes first."""
 
 from __future__ import annotations
 
@@ -29,3 +30,14 @@ def changed_files(root: Path, ref: str) -> set[str]:
     diffed = _git(root, "diff", "--name-only", "--relative", "--no-renames", ref, "--")
     untracked = _git(root, "ls-files", "--others", "--exclude-standard")
     return {line for line in (diffed + untracked).splitlines() if line}
+
+
+def file_at(root: Path, ref: str, path: str) -> bytes | None:
+    """The bytes of ``path`` (relative to ``root``) at ``ref``; None if it did not exist."""
+    try:
+        done = subprocess.run(["git", "-C", str(root), "show", f"{ref}:./{path}"], capture_output=True,
+                              timeout=60, check=False)
+    except FileNotFoundError:
+        raise UserError(Diagnostic("--changed-since needs git, which is not installed")) from None
+    return done.stdout if done.returncode == 0 else None
+

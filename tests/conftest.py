@@ -2,47 +2,13 @@
 
 from __future__ import annotations
 
-import textwrap
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
 import pytest
-from click.testing import CliRunner, Result
 
-from pipeline.cli import cli
 from pipeline.oneall.sandbox import Sandbox, SandboxServer
-
-PUBLIC_KEY = "test-public-key"
-PRIVATE_KEY = "PRIVATE-KEY-d6f1c0ffee-never-print-me"
-
-TOKENS = {
-    "acme-twitter": ("twitter", "923843ec-1749-4cc1-988f-d6963f3b1baa"),
-    "acme-facebook": ("facebook", "1a2b3c4d-1749-4cc1-988f-d6963f3b1baa"),
-    "acme-linkedin": ("linkedin", "2a2b3c4d-1749-4cc1-988f-d6963f3b1baa"),
-    "acme-pinterest": ("pinterest", "3a2b3c4d-1749-4cc1-988f-d6963f3b1baa"),
-    "acme-youtube": ("youtube", "4a2b3c4d-1749-4cc1-988f-d6963f3b1baa"),
-    "other-twitter": ("twitter", "5a2b3c4d-1749-4cc1-988f-d6963f3b1baa"),
-}
-
-CONFIG = "site: sandbox\nidentities:\n" + "".join(
-    f"  {name}:\n    network: {network}\n    token: {token}\n" for name, (network, token) in TOKENS.items()
-) + "vars:\n  product: Acme Rocket\n  links: {shop: 'https://acme.example/shop'}\n"
-
-
-#: A picture and the tweet that attaches it: the smallest launch, used across the tests.
-LAUNCH = """
-    actions:
-      hero:
-        type: twitter.picture
-        identity: acme-twitter
-        url: https://cdn.acme.example/rocket.png
-      tweet:
-        type: twitter.post
-        identity: acme-twitter
-        message: "{{ product }} is out! {{ links.shop }} {% include 'signature.j2' %}"
-        attachments: [{ref: hero}]
-"""
+from tests.helpers import CONFIG, PRIVATE_KEY, PUBLIC_KEY, TOKENS, Project
 
 
 @pytest.fixture(autouse=True)
@@ -63,27 +29,6 @@ def sandbox() -> Iterator[SandboxServer]:
         yield server
 
 
-@dataclass
-class Project:
-    """A content repository in tmp_path."""
-
-    root: Path
-
-    def write(self, relative: str, text: str) -> Path:
-        path = self.root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-        return path
-
-    def manifest(self, name: str, text: str) -> Path:
-        return self.write(f"content/{name}.yaml", text)
-
-    def run(self, *args: str, env: dict[str, str] | None = None, input: str | None = None) -> Result:
-        """The real CLI, in-process, from the project's folder."""
-        return CliRunner().invoke(cli, ["--project", str(self.root), *args], env=env,
-                                  input=input, catch_exceptions=False)
-
-
 @pytest.fixture
 def project(tmp_path: Path) -> Project:
     p = Project(tmp_path / "repo")
@@ -97,7 +42,3 @@ def site_env(sandbox: SandboxServer) -> dict[str, str]:
     """Environment that points the pipeline at the fixture sandbox as a "real" site."""
     return {"ONEALL_API_BASE": sandbox.url, "ONEALL_PUBLIC_KEY": PUBLIC_KEY,
             "ONEALL_PRIVATE_KEY": PRIVATE_KEY}
-
-
-def post_bodies(server: SandboxServer) -> list[Any]:
-    return [r.body for r in server.sandbox.received if r.method == "POST"]

@@ -1,61 +1,42 @@
-"""The executor: carries out a plan's ``create`` changes, in dependency order, in parallel.
+"""The executor: carries out a plan's creates, updates and deletes, in dependency order, in parallel.
 
-Every request is preceded by an ``intent`` in the state journal and followed by its
+Every request is preceded by an ``Intent`` in the state journal and followed by its
 outcome, so a crash leaves nothing published unrecorded. An action runs only once
 everything it references has been published, and references are filled with the ids
-that those actions returned (in this run, or in an earlier one). The executor never
-prints: it reports through ``on_event``.
+that those actions returned (in this run, or in an earlier one).
+
+Threads: workers only send requests and commit journal events (under one lock); the
+scheduling, the progress events and the result are the calling thread's alone, so the
+callback that renders progress is never called from two threads.
 """
 
 from __future__ import annotations
 
-import heapq
 import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable, Literal, Mapping, Protocol
+from datetime import datetime
+from typing import Any, Callable, Mapping
 
-from pipeline import catalog
+from pipeline import catalog, clock
+from pipeline.apply.queues import ReadyQueues
+from pipeline.apply.results import DONE, ApplyResult, Event, Outcome, Publisher
+from pipeline.apply.store import StateStore
 from pipeline.catalog import Kind
 from pipeline.errors import ApiError, OutcomeUnknownError, PipelineError, TransportError
 from pipeline.model.plan import Change, Plan
-from pipeline.model.state import State
+from pipeline.model.state import Deleted, Edited, Event as JournalEvent, Failed, Intent, Published, State
+from pipeline.plan.graph import dependents
 from pipeline.redact import contains_secret, redact
-from pipeline.apply.store import StateStore, apply_event
-
-
-class Publisher(Protocol):
-    def push(self, endpoint: catalog.Endpoint, token: str, values: Mapping[str, Any]) -> dict[str, Any]: ...
-
-
-Outcome = Literal["published", "failed", "unknown", "skipped"]
 
 
 @dataclass(frozen=True)
-class Event:
-    """Progress of one address, for the CLI to show."""
+class _Finished:
+    """What a worker returns: the outcome of one change."""
 
-    address: str
-    outcome: Outcome | Literal["started"]
+    outcome: Outcome
     detail: str = ""
     result: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class ApplyResult:
-    published: list[str] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)
-    unknown: dict[str, str] = field(default_factory=dict)
-    skipped: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return not (self.failed or self.unknown or self.skipped)
-
-
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class Executor:
@@ -65,7 +46,7 @@ class Executor:
                  tokens: Mapping[str, str], *, parallelism: int = 8,
                  per_identity: Mapping[str, int] | None = None,
                  on_event: Callable[[Event], None] = lambda e: None,
-                 clock: Callable[[], datetime] = _utcnow) -> None:
+                 now: Callable[[], datetime] = clock.now) -> None:
         self.plan = plan
         self.state = state
         self.store = store
@@ -75,70 +56,80 @@ class Executor:
         #: At most this many requests in flight for one identity (default: no bound).
         self.per_identity = per_identity or {}
         self.on_event = on_event
-        self.clock = clock
+        self.now = now
         self._state_lock = threading.Lock()
-        #: Set when OneAll refuses the keys: every further request would fail alike.
-        self._halt: str | None = None
+        #: Set by a worker when OneAll refuses the keys or cannot be reached: every
+        #: further request would fail alike. Written once, read by the scheduler.
+        self._halt = threading.Event()
+        self._halt_reason = ""
+
+    # ------------------------------------------------------------ scheduling
 
     def run(self) -> ApplyResult:
         result = ApplyResult()
-        todo = {c.address: c for c in self.plan.changes if c.kind == "create"}
-        # Kahn's algorithm over the changes to make: an address becomes ready when
-        # every address it references within this run has been published.
-        users: dict[str, list[str]] = {a: [] for a in todo}
-        missing: dict[str, int] = {}
-        for address, change in todo.items():
-            inside = [d for d in change.depends_on if d in todo]
-            missing[address] = len(inside)
-            for dep in inside:
-                users[dep].append(address)
-        ready = [a for a, n in missing.items() if n == 0]
-        heapq.heapify(ready)
-        running: dict[Future[Outcome], str] = {}
-        busy: dict[str, int] = {}  # requests in flight per identity
+        todo = {c.key: c for c in self.plan.sending}
+        # Kahn's algorithm over the changes to make: a change becomes ready when every
+        # address it references within this run has been carried out.
+        users = dependents({k: c.depends_on for k, c in todo.items()})
+        missing = {k: sum(1 for d in c.depends_on if d in todo) for k, c in todo.items()}
+        queue = ReadyQueues(self.per_identity, self.parallelism)
+        for key, count in sorted(missing.items()):
+            if count == 0:
+                queue.add(todo[key].identity, key)
+        running: dict[Future[_Finished], str] = {}
         with ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="apply") as pool:
-            while ready or running:
-                deferred: list[str] = []
-                while ready and len(running) < self.parallelism:
-                    address = heapq.heappop(ready)
-                    identity = todo[address].identity
-                    if busy.get(identity, 0) >= self.per_identity.get(identity, self.parallelism):
-                        deferred.append(address)  # that account is at its bound: later
-                        continue
-                    why = self._halt or self._unresolvable(todo[address])
+            while queue or running:
+                while len(running) < self.parallelism:
+                    taken = queue.take()
+                    if taken is None:
+                        break
+                    key, change = taken, todo[taken]
+                    why = self._halt_reason if self._halt.is_set() else self._unresolvable(change)
                     if why:
-                        self._skip(address, why, users, result)
-                    else:
-                        busy[identity] = busy.get(identity, 0) + 1
-                        running[pool.submit(self._one, todo[address], result)] = address
-                for address in deferred:
-                    heapq.heappush(ready, address)
+                        queue.done(change.identity)
+                        self._skip(key, why, users, result)
+                        continue
+                    self.on_event(Event(key, "started"))
+                    running[pool.submit(self._one, change)] = key
                 if not running:
                     continue
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in sorted(done, key=lambda f: running[f]):
-                    address = running.pop(future)
-                    busy[todo[address].identity] -= 1
-                    if future.result() != "published":  # .result() re-raises a bug
-                        for user in users[address]:
-                            self._skip(user, f"references {address}, which was not published",
-                                       users, result)
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in sorted(finished, key=lambda f: running[f]):
+                    key = running.pop(future)
+                    queue.done(todo[key].identity)
+                    self._report(key, future.result(), result)  # .result() re-raises a bug
+                    if future.result().outcome not in DONE:
+                        for user in users[key]:
+                            self._skip(user, f"references {key}, which was not published", users, result)
                         continue
-                    for user in users[address]:
+                    for user in users[key]:
                         missing[user] -= 1
                         if missing[user] == 0:
-                            heapq.heappush(ready, user)
+                            queue.add(todo[user].identity, user)
         return result
 
-    def _skip(self, address: str, why: str, users: Mapping[str, list[str]],
-              result: ApplyResult) -> None:
-        """Skip ``address`` and, transitively, everything that references it."""
-        if address in result.skipped:
+    def _report(self, key: str, finished: _Finished, result: ApplyResult) -> None:
+        outcome = finished.outcome
+        if outcome == "published":
+            result.published.append(key)
+        elif outcome == "edited":
+            result.edited.append(key)
+        elif outcome == "deleted":
+            result.deleted.append(key)
+        elif outcome == "failed":
+            result.failed[key] = finished.detail
+        elif outcome == "unknown":
+            result.unknown[key] = finished.detail
+        self.on_event(Event(key, outcome, finished.detail, finished.result))
+
+    def _skip(self, key: str, why: str, users: Mapping[str, list[str]], result: ApplyResult) -> None:
+        """Skip ``key`` and, transitively, everything that references it."""
+        if key in result.skipped:
             return
-        result.skipped[address] = why
-        self.on_event(Event(address, "skipped", why))
-        for user in users[address]:
-            self._skip(user, f"references {address}, which was not published", users, result)
+        result.skipped[key] = why
+        self.on_event(Event(key, "skipped", why))
+        for user in users[key]:
+            self._skip(user, f"references {key}, which was not published", users, result)
 
     def _unresolvable(self, change: Change) -> str | None:
         """Why a reference cannot be filled, if it cannot (called once its deps are done)."""
@@ -171,56 +162,120 @@ class Executor:
             values[name] = [fill(v) for v in value] if kind is Kind.ID_LIST else fill(value)
         return values
 
-    def _record(self, event: dict[str, Any]) -> None:
+    # ------------------------------------------------------------ one change (a worker)
+
+    def _commit(self, event: JournalEvent) -> None:
         """Journal ``event`` durably (before returning) and fold it into the state."""
         with self._state_lock:
-            self.store.append(event)
-            apply_event(self.state, event)
+            self.store.commit(self.state, event, durable=False)
         self.store.sync()  # outside the lock: one fsync may cover several threads' events
 
-    def _one(self, change: Change, result: ApplyResult) -> Outcome:
-        address = change.address
-        endpoint = catalog.BY_TYPE[change.type]
-        values = self._resolve(change)
-        self.on_event(Event(address, "started"))
-        base = {"address": address, "type": change.type, "identity": change.identity,
-                "digest": change.digest}
-        attempted = self.clock().isoformat(timespec="seconds")
-        intent: dict[str, Any] = {**base, "op": "intent", "at": attempted}
-        # What was sent lets apply read the post back if the answer is lost; a value
-        # holding a secret is not written down (and that post is settled by hand).
-        if not contains_secret(values):
-            intent["sent"] = values
-        if change.replace and change.record is not None:
-            intent["replaces"] = change.record.model_dump(mode="json", exclude_none=True)
-        self._record(intent)
+    def _stamp(self) -> str:
+        return clock.stamp(self.now())
+
+    def _one(self, change: Change) -> _Finished:
+        # Any error from here on, once the intent is written, may have come after the
+        # request left: the only safe reading is "unknown", and the run goes on.
         try:
-            data = self.publisher.push(endpoint, self.tokens[change.identity], values)
+            if change.kind == "create":
+                return self._create(change)
+            if change.kind == "update":
+                return self._update(change)
+            return self._delete(change)
         except (ApiError, TransportError) as exc:
-            # OneAll said no, or the request never left: surely not published.
-            self._record({**base, "op": "failed", "at": attempted})
-            detail = f"{exc.code} {exc.info}" if isinstance(exc, ApiError) else str(exc)
-            if isinstance(exc, ApiError) and exc.code == 401:
-                self._halt = "not sent: OneAll refused the API keys (401)"
-            elif isinstance(exc, TransportError):
-                self._halt = "not sent: OneAll could not be reached"
-            with self._state_lock:
-                result.failed[address] = detail
-            self.on_event(Event(address, "failed", detail))
-            return "failed"
+            return self._refused(change, exc)
         except Exception as exc:  # noqa: BLE001 - OutcomeUnknownError, or anything unforeseen
-            # Once the intent is written, an error we cannot classify may have come after
-            # the request left: the only safe reading is "unknown", and the run goes on.
             detail = str(exc) if isinstance(exc, OutcomeUnknownError) else \
                 f"unexpected {type(exc).__name__}: {redact(str(exc))}"
-            with self._state_lock:
-                result.unknown[address] = detail
-            self.on_event(Event(address, "unknown", detail))
-            return "unknown"
+            if change.kind != "create":
+                detail += "; an edit or a delete is safe to send again: the next apply does"
+            return _Finished("unknown", detail)
+
+    def _refused(self, change: Change, exc: ApiError | TransportError) -> _Finished:
+        """OneAll said no, or the request never left: surely nothing was done."""
+        self._commit(Failed(change.address, at=self._stamp(),
+                            verb="delete" if change.kind == "delete" else change.kind))  # type: ignore[arg-type]
+        detail = f"{exc.code} {exc.info}" if isinstance(exc, ApiError) else str(exc)
+        if isinstance(exc, ApiError) and exc.code == 401:
+            self._halt_reason = "not sent: OneAll refused the API keys (401)"
+            self._halt.set()
+        elif isinstance(exc, TransportError):
+            self._halt_reason = "not sent: OneAll could not be reached"
+            self._halt.set()
+        return _Finished("failed", detail)
+
+    def _intent(self, change: Change, values: Mapping[str, Any]) -> str:
+        attempted = self._stamp()
+        # What was sent lets apply read a post back if the answer is lost, and plans show
+        # it as "old" later; a request holding a secret is not written down.
+        secret = contains_secret(values) or contains_secret(change.request)
+        replaces = change.record.model_dump(mode="json", exclude_none=True) \
+            if change.replace and change.record is not None else None
+        offset = self.publisher.clock_offset
+        self._commit(Intent(
+            change.address, verb=change.kind, type=change.type,  # type: ignore[arg-type]
+            identity=change.identity, digest=change.digest, at=attempted,
+            sent=None if secret or change.kind != "create" else dict(values),
+            request=None if secret else change.request, replaces=replaces,
+            clock_offset=offset.total_seconds() if offset is not None else None))
+        return attempted
+
+    def _create(self, change: Change) -> _Finished:
+        endpoint = catalog.BY_TYPE[change.type]
+        values = self._resolve(change)
+        attempted = self._intent(change, values)
+        data = self.publisher.push(endpoint, self.tokens[change.identity], values)
         ids = {k: str(v) for k, v in data.items() if k not in catalog.RESULT_ENVELOPE_FIELDS}
-        self._record({**base, "op": "published", "result": ids,
-                      "at": self.clock().isoformat(timespec="seconds"), "attempted_at": attempted})
+        secret = contains_secret(change.request)
+        self._commit(Published(
+            change.address, type=change.type, identity=change.identity, digest=change.digest,
+            result=ids, at=self._stamp(), attempted_at=attempted,
+            request=None if secret else change.request))
+        detail = ""
         with self._state_lock:
-            result.published.append(address)
-        self.on_event(Event(address, "published", result=ids))
-        return "published"
+            record = self.state.resources[change.address]
+        if record.superseded is not None:
+            # --replace: the new post is up; now the old one goes. If this fails the state
+            # keeps it as superseded and the next plan shows the delete still to do.
+            detail = self._delete_superseded(change.address)
+        return _Finished("published", detail, ids)
+
+    def _delete_superseded(self, address: str) -> str:
+        with self._state_lock:
+            old = self.state.resources[address].superseded
+        assert old is not None
+        stand_in = Change(kind="delete", address=address, type=old.type, identity=old.identity,
+                          request=old.request or {}, digest=old.digest, record=old, superseded=True)
+        try:
+            finished = self._delete(stand_in)
+        except Exception as exc:  # noqa: BLE001 - the new post is recorded whatever happens here
+            return (f"the post it replaced may still be online ({redact(str(exc)) or type(exc).__name__}); "
+                    "the next apply deletes it")
+        return "and deleted the post it replaced" if finished.outcome == "deleted" else ""
+
+    def _update(self, change: Change) -> _Finished:
+        endpoint = catalog.BY_TYPE[change.type]
+        assert change.record is not None
+        values = self._resolve(change)
+        self._intent(change, values)
+        data = self.publisher.edit(endpoint, self.tokens[change.identity], values, change.record.result)
+        self._commit(Edited(change.address, digest=change.digest, at=self._stamp(),
+                            request=None if contains_secret(change.request) else change.request))
+        ids = {k: str(v) for k, v in data.items() if k not in catalog.RESULT_ENVELOPE_FIELDS}
+        return _Finished("edited", "", ids or change.record.result)
+
+    def _delete(self, change: Change) -> _Finished:
+        endpoint = catalog.BY_TYPE[change.type]
+        assert change.record is not None
+        # The path needs the ids OneAll returned, and literal request values (a page id).
+        values = {k: v for k, v in change.request.items() if not isinstance(v, (dict, list))}
+        self._intent(change, values)
+        detail = ""
+        try:
+            self.publisher.delete(endpoint, self.tokens[change.identity], values, change.record.result)
+        except ApiError as exc:
+            if exc.code != 404:
+                raise
+            detail = "already gone (404)"  # what the state records is no longer online
+        self._commit(Deleted(change.address, at=self._stamp(), superseded=change.superseded))
+        return _Finished("deleted", detail)

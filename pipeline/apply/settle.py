@@ -2,33 +2,43 @@
 
 An ``unknown`` address sent a request whose answer never came. Resending it could
 post twice, so before anything else apply looks for the post itself: the Pull
-collection of its endpoint, entries from around the time it was sent, one whose
-fields are exactly what was sent. Found: it is recorded as published, with its ids.
-Surely absent (listed completely, not there, and long enough ago that OneAll cannot
-still be working on it): the attempt is dropped and the plan publishes it again.
-Anything else (no Pull listing for that type, a read that failed): it stays
-``unknown`` for the user to settle with ``pipeline state resolve``.
+collection of its endpoint, newest first, down to a little before the request was
+sent, for one entry that is what was sent (texts compared with links and white space
+normalised: networks rewrite both). Found, and nothing else from that time could be
+it: recorded as published, with its ids. Surely absent (listed completely, not there,
+and long enough ago that OneAll cannot still be working on it): the attempt is dropped
+and the plan publishes it again. Anything else stays ``unknown`` for the user to
+settle with ``pipeline state resolve``.
+
+Times are compared on OneAll's clock, never the local one: a runner whose clock is
+hours off must neither miss its own post nor give up on it too early. An intent
+records the offset between the two clocks when it was known; otherwise the offset
+measured while settling stands in.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.utils import parsedate_to_datetime
-from typing import Any, Callable, Iterator, Literal, Mapping, Protocol
+from typing import Callable, Literal, Mapping, Protocol
 
-from pipeline import catalog
-from pipeline.errors import PipelineError
-from pipeline.model.state import Record, State
+from pipeline import catalog, clock
+from pipeline.errors import IncompleteListing, PipelineError
+from pipeline.model.state import Event, Failed, Published, Record, State
+from pipeline.oneall.pull import Entry, listing, matches, telling
 
-#: Clocks differ: look this much before the request's time for its post.
+#: Look this much before the request's time (on OneAll's clock) for its post: the
+#: answer's date has one-second precision, and the network stamps the post itself.
 CLOCK_SLACK = timedelta(minutes=5)
-PAGE_SIZE = 100
-MAX_PAGES = 20  # 2,000 entries back at most: a settle must stay cheap
 
 
 class Reader(Protocol):
-    def pull(self, resource: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]: ...
+    """A Pull reader that also knows OneAll's clock (``OneAllClient`` is one)."""
+
+    def pull(self, resource: str, params: Mapping[str, object] | None = None) -> dict[str, object]: ...
+
+    @property
+    def clock_offset(self) -> timedelta | None: ...
 
 
 @dataclass(frozen=True)
@@ -40,8 +50,8 @@ class Settled:
 
 
 def settle(state: State, reader: Reader, tokens: Mapping[str, str], now: datetime,
-           grace: timedelta, record: Callable[[dict[str, Any]], None]) -> list[Settled]:
-    """Try to settle every unknown address; ``record`` journals what was learned."""
+           grace: timedelta, commit: Callable[[Event], None]) -> list[Settled]:
+    """Try to settle every unknown address; ``commit`` journals what was learned."""
     # A post already recorded under another address is not this one. Ids are compared
     # within one type: a playlist item's video_id is also the upload's own id.
     claimed = {(r.type, r.result.get(catalog.BY_TYPE[r.type].id_field))
@@ -51,14 +61,14 @@ def settle(state: State, reader: Reader, tokens: Mapping[str, str], now: datetim
         if rec.status != "unknown":
             continue
         settled = _settle_one(address, rec, reader, tokens, now, grace, claimed)
-        base = {"address": address, "type": rec.type, "identity": rec.identity, "digest": rec.digest}
         if settled.outcome == "published":
             claimed.add((rec.type, settled.result.get(catalog.BY_TYPE[rec.type].id_field)))
-            record({**base, "op": "published", "result": dict(settled.result),
-                    "at": now.isoformat(timespec="seconds"),
-                    "attempted_at": rec.attempted_at.isoformat() if rec.attempted_at else None})
+            commit(Published(address, type=rec.type, identity=rec.identity, digest=rec.digest,
+                             result=dict(settled.result), at=clock.stamp(now),
+                             attempted_at=clock.stamp(rec.attempted_at) if rec.attempted_at else None,
+                             request=rec.request))
         elif settled.outcome == "absent":
-            record({**base, "op": "failed", "at": now.isoformat(timespec="seconds")})
+            commit(Failed(address, at=clock.stamp(now)))
         out.append(settled)
     return out
 
@@ -73,51 +83,46 @@ def _settle_one(address: str, rec: Record, reader: Reader, tokens: Mapping[str, 
     if resource is None:
         return Settled(address, "unknown", f"the Pull API does not list {rec.type}", {})
     wanted = endpoint.wire_fields(rec.sent)
-    since = rec.attempted_at - CLOCK_SLACK
     try:
-        for entry in _entries(reader, resource, since):
-            if all(entry.get(k) == v for k, v in wanted.items()):
-                result = {k: str(entry[k]) for k in endpoint.results if k in entry}
-                if result.get(endpoint.id_field) and (rec.type, result[endpoint.id_field]) not in claimed:
-                    return Settled(address, "published", "found by reading back", result)
-    except _Incomplete as exc:
+        offset = _offset(rec, reader, resource)
+        since = rec.attempted_at + offset - CLOCK_SLACK
+        found = [e for e in listing(reader, endpoint, resource, since)
+                 if e.id is not None and (rec.type, e.id) not in claimed and matches(endpoint, wanted, e)]
+    except IncompleteListing as exc:
         return Settled(address, "unknown", str(exc), {})
     except PipelineError as exc:
         return Settled(address, "unknown", f"reading back failed: {exc}", {})
-    if now - rec.attempted_at < grace:
+    if len(found) == 1:
+        return Settled(address, "published", "found by reading back", _result(endpoint, found[0]))
+    if found:
+        # A near match counts only when nothing else from that time could be it.
+        return Settled(address, "unknown", f"{len(found)} posts from that time could be it: "
+                       f"{', '.join(e.id or '?' for e in found)}", {})
+    if not telling(endpoint, wanted):
+        return Settled(address, "unknown", "not found, but nothing that was sent shows reliably in "
+                       f"what OneAll lists for {rec.type}: settle it by hand", {})
+    # Both times on OneAll's clock when it is known, else both local: never mixed.
+    offset_now = reader.clock_offset
+    waited = now - rec.attempted_at + ((offset_now - offset) if offset_now is not None else timedelta(0))
+    if waited < grace:
         return Settled(address, "unknown", "not found yet; OneAll may still be working on it", {})
     return Settled(address, "absent", "surely not published: reading back found nothing", {})
 
 
-class _Incomplete(Exception):
-    pass
+def _offset(rec: Record, reader: Reader, resource: str) -> timedelta:
+    """OneAll's time minus the local time of the run that sent the request."""
+    if rec.clock_offset is not None:
+        return timedelta(seconds=rec.clock_offset)
+    if reader.clock_offset is None:
+        reader.pull(resource, {"page": 1, "entries_per_page": 1})  # any answer tells OneAll's time
+    return reader.clock_offset or timedelta(0)
 
 
-def _entries(reader: Reader, resource: str, since: datetime) -> Iterator[dict[str, Any]]:
-    """Entries newest first, down to ``since``.
-
-    Raises ``_Incomplete`` unless the listing provably holds everything since then: an
-    entry older than ``since`` was reached, or the pagination says this was the last page.
-    """
-    for page in range(1, MAX_PAGES + 1):
-        data = reader.pull(resource, {"page": page, "entries_per_page": PAGE_SIZE,
-                                      "order_direction": "desc"})
-        for entry in data.get("entries") or []:
-            try:
-                when = parsedate_to_datetime(str(entry.get("date")))
-            except (TypeError, ValueError):
-                when = None
-            if when is not None and when < since:
-                return
-            yield entry
-        pagination = data.get("pagination")
-        try:
-            last = isinstance(pagination, dict) and page >= int(pagination["total_pages"])
-        except (KeyError, TypeError, ValueError):
-            last = False
-        if last:
-            return
-        if not data.get("entries") or not isinstance(pagination, dict):
-            raise _Incomplete("the Pull API's answer does not show that the listing is complete")
-    raise _Incomplete(f"more than {MAX_PAGES * PAGE_SIZE} entries since the request: "
-                      "too many to be sure")
+def _result(endpoint: catalog.Endpoint, entry: Entry) -> dict[str, str]:
+    """The ids and URL of a found post, as the Push result would have named them."""
+    result = {k: str(entry.fields[k]) for k in endpoint.results if entry.fields.get(k) is not None}
+    if entry.id is not None:
+        result[endpoint.id_field] = entry.id
+    if entry.url is not None and endpoint.location_field:
+        result[endpoint.location_field] = entry.url
+    return result

@@ -23,6 +23,7 @@ from pipeline.load.project import PRIVATE_DIR, Project, private_dir
 
 if TYPE_CHECKING:  # requests is imported only when something is sent
     from pipeline.oneall.client import Credentials, OneAllClient
+    from pipeline.oneall.sandbox import Faults, Sandbox
 
 ENV_VARS = ("ONEALL_SUBDOMAIN", "ONEALL_API_BASE", "ONEALL_PUBLIC_KEY", "ONEALL_PRIVATE_KEY")
 SANDBOX = "sandbox"
@@ -106,8 +107,13 @@ def _without_userinfo(url: str) -> str:
 
 
 @contextmanager
-def publisher(site: Site, project: Project) -> Iterator[OneAllClient]:
-    """A client for ``site``; for the sandbox, the embedded emulator is served meanwhile."""
+def publisher(site: Site, project: Project, *, parallelism: int = 8) -> Iterator[OneAllClient]:
+    """A client for ``site``; for the sandbox, the embedded emulator is served meanwhile.
+
+    Its connection pool holds at least ``parallelism`` connections, so that no request
+    in flight waits for another's connection.
+    """
+    pool_size = max(16, parallelism)
     from pipeline.oneall.client import Credentials, OneAllClient
 
     if not site.is_sandbox:
@@ -116,22 +122,31 @@ def publisher(site: Site, project: Project) -> Iterator[OneAllClient]:
             raise UserError([Diagnostic(f"{key} is not set: publishing to {site.name} needs both API keys",
                                         hint="or set site: sandbox and unset the ONEALL_* variables")
                              for key in site.missing_keys])
-        client = OneAllClient(site.base_url, site.credentials, timeout=site.timeout)
+        client = OneAllClient(site.base_url, site.credentials, timeout=site.timeout, pool_size=pool_size)
         try:
             yield client
         finally:
             client.close()
         return
-    from pipeline.oneall.sandbox import Sandbox, SandboxServer, new_keys
+    from pipeline.oneall.sandbox import SandboxServer, new_keys
 
     public, private = new_keys()
     private_dir(project.root)
-    sandbox = Sandbox(public, private, db_path=project.root / SANDBOX_DIR / "db.jsonl")
-    for name, identity in project.config.identities.items():
-        sandbox.add_identity(identity.token, identity.network, name)
+    sandbox = project_sandbox(project, public, private, project.root / SANDBOX_DIR / "db.jsonl")
     with SandboxServer(sandbox) as server:
-        client = OneAllClient(server.url, Credentials(public, private), timeout=site.timeout)
+        client = OneAllClient(server.url, Credentials(public, private), timeout=site.timeout, pool_size=pool_size)
         try:
             yield client
         finally:
             client.close()
+
+
+def project_sandbox(project: Project | None, public: str, private: str, db_path: Path,
+                    faults: Faults | None = None) -> Sandbox:
+    """A sandbox that knows the project's identities (if any), keeping its posts in ``db_path``."""
+    from pipeline.oneall.sandbox import Sandbox
+
+    sandbox = Sandbox(public, private, db_path=db_path, faults=faults)
+    for name, identity in (project.config.identities.items() if project else ()):
+        sandbox.add_identity(identity.token, identity.network, name)
+    return sandbox

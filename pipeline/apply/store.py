@@ -16,6 +16,8 @@ sent again by itself. Recording costs one append, whatever the size of the state
 from __future__ import annotations
 
 import fcntl
+import hashlib
+import hmac
 import json
 import os
 import socket
@@ -23,19 +25,39 @@ import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
 from pydantic import ValidationError
 
-from pipeline.errors import Diagnostic, Location, LockedError, PipelineError, UserError
-from pipeline.files import atomic_write, dumps, dumps_line
-from pipeline.model.state import Record, State
+from pipeline import clock
+from pipeline.errors import BadEvent, Diagnostic, Location, LockedError, UserError
+from pipeline.files import atomic_write, dumps, dumps_line, open_nofollow, read_nofollow, refuse_links
+from pipeline.model.state import Event, State, fold, parse_event
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+class Signer:
+    """Signs the state's bytes with a key derived from the site's private key (HMAC-SHA256),
+    so that only a run holding the key can write a state the next apply trusts."""
+
+    def __init__(self, private_key: str) -> None:
+        self._key = hashlib.sha256(b"pipeline state signature\0" + private_key.encode()).digest()
+
+    def sign(self, digest: str) -> str:
+        return "hmac-sha256:" + hmac.new(self._key, digest.encode(), hashlib.sha256).hexdigest()
+
+    def verify(self, digest: str, signature: str) -> bool:
+        return hmac.compare_digest(self.sign(digest), signature)
+
+    def chain(self, previous: str, line: str) -> str:
+        """The MAC of a journal line, chained to the one before it (the first to the
+        snapshot's digest): a line cannot be forged, moved or dropped from the middle."""
+        return hmac.new(self._key, (previous + "\n" + line).encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _digest(snapshot: bytes) -> str:
+    """What the snapshot's signature covers, and what ``--confirm-state`` names."""
+    return "sha256:" + hashlib.sha256(snapshot).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -49,21 +71,41 @@ class LockInfo:
 class StateStore:
     """One state file, its journal and its lock."""
 
-    def __init__(self, path: Path, site: str, shown: str | None = None) -> None:
+    def __init__(self, path: Path, site: str, shown: str | None = None, root: Path | None = None,
+                 signer: Signer | None = None) -> None:
         self.path = path
         self.site = site
         self.shown = shown or str(path)
         self.journal_path = path.with_name(path.name + ".journal")
         self.lock_path = path.with_name(path.name + ".lock")
+        self.signature_path = path.with_name(path.name + ".sig")
         self._journal: Any = None
+        #: The MAC the next journal line chains to (see ``Signer.chain``).
+        self._chain = _digest(b"")
+        #: With the site's key: every snapshot written is signed, and ``verify_origin``
+        #: refuses a state that something other than the pipeline wrote.
+        self.signer = signer
+        # Everything is opened without following symlinks; folders from the project's
+        # root down to the state are checked too (a pull request may plant a link).
+        self.root = root
+
+    def _check_links(self) -> None:
+        if self.root is not None:
+            for path in (self.path, self.journal_path, self.lock_path, self.signature_path):
+                refuse_links(path, self.root, self.shown)
 
     # ------------------------------------------------------------ reading
 
     def load(self) -> State:
         """The snapshot with the journal replayed over it; a fresh state if none exists."""
-        if self.path.exists():
+        self._check_links()
+        return self.parse(read_nofollow(self.path), read_nofollow(self.journal_path))
+
+    def parse(self, snapshot: bytes | None, journal: bytes | None) -> State:
+        """The state these bytes hold (as ``load`` reads them from the files)."""
+        if snapshot is not None:
             try:
-                state = State.model_validate_json(self.path.read_bytes())
+                state = State.model_validate_json(snapshot)
             except ValidationError as exc:
                 first = exc.errors(include_url=False)[0]
                 raise UserError(Diagnostic(
@@ -75,8 +117,9 @@ class StateStore:
                     Location(self.shown), "check ONEALL_SUBDOMAIN / ONEALL_API_BASE and pipeline.yaml"))
         else:
             state = State(site=self.site)  # its lineage is fixed when it is first written
-        if self.journal_path.exists():
-            self._replay(state)
+        self._chain = _digest(snapshot or b"")
+        if journal is not None:
+            self._replay(state, journal.decode("utf-8", errors="replace"))
         return state
 
     def load_for_update(self) -> State:
@@ -87,19 +130,41 @@ class StateStore:
             self.save(state)
         return state
 
-    def _replay(self, state: State) -> None:
-        with open(self.journal_path, encoding="utf-8") as fh:
-            lines = fh.read().split("\n")
+    def _replay(self, state: State, text: str) -> None:
+        lines = text.split("\n")
+        last = max((n for n, line in enumerate(lines, 1) if line.strip()), default=0)
         for number, line in enumerate(lines, 1):
             if not line.strip():
                 continue
+            line, _, mac = line.partition("\t")
+            if self.signer is not None:
+                # Written by a run holding the key, or not at all: a line whose MAC does
+                # not follow is forged, unless it is the last one, cut short by a crash.
+                expected = self.signer.chain(self._chain, line)
+                if not hmac.compare_digest(expected, mac):
+                    if number == last:
+                        break
+                    raise self._damaged(number, "a line that the pipeline did not write (its MAC does "
+                                        "not follow the lines before it)")
+                self._chain = expected
             try:
-                event = json.loads(line)
-            except json.JSONDecodeError:
+                event = parse_event(json.loads(line))
+            except json.JSONDecodeError as exc:
                 if number >= len(lines) - 1:
                     break  # the last line was cut short by a crash: it never happened
-                raise UserError(Diagnostic("journal is damaged", Location(str(self.journal_path), number, 1))) from None
-            apply_event(state, event)
+                raise self._damaged(number, f"not JSON ({exc.msg})") from None
+            except BadEvent as exc:
+                raise self._damaged(number, str(exc)) from None
+            try:
+                fold(state, event)
+            except (ValueError, TypeError) as exc:  # a value pydantic refuses (a bad time)
+                raise self._damaged(number, f"{event.op} event: {exc}") from None
+
+    def _damaged(self, number: int, what: str) -> UserError:
+        return UserError(Diagnostic(
+            f"the state's journal is damaged: {what}", Location(str(self.journal_path), number, 1),
+            "a journal is written by apply only; restore it from git, or remove it to "
+            "drop what it recorded since the last snapshot"))
 
     # ------------------------------------------------------------ writing
 
@@ -110,11 +175,12 @@ class StateStore:
         The lock is a file that names its holder, held with ``flock``: the kernel drops a
         killed process's hold, so a crash never leaves the state locked for ever.
         """
-        info = LockInfo(str(uuid.uuid4()), os.getpid(), socket.gethostname(), _now())
+        info = LockInfo(str(uuid.uuid4()), os.getpid(), socket.gethostname(), clock.stamp())
         self.lock_path.parent.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + timeout
         while True:
-            fd = os.open(self.lock_path, os.O_CREAT | os.O_RDWR, 0o644)
+            self._check_links()
+            fd = open_nofollow(self.lock_path, os.O_CREAT | os.O_RDWR)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -140,7 +206,7 @@ class StateStore:
 
     def _held_message(self) -> Diagnostic:
         try:
-            held = json.loads(self.lock_path.read_text())
+            held = json.loads(read_nofollow(self.lock_path) or b"")
             who = f"lock {held['id']} held by pid {held['pid']} on {held['host']} since {held['since']}"
         except (OSError, ValueError, KeyError, TypeError):
             who = "a lock whose holder cannot be read"
@@ -150,16 +216,20 @@ class StateStore:
 
     def break_lock(self, lock_id: str) -> None:
         """Remove the lock file named ``lock_id``, unless a live process holds it."""
+        self._check_links()
+        raw = read_nofollow(self.lock_path)
+        if raw is None:
+            raise UserError(Diagnostic("the state is not locked", Location(self.shown)))
         try:
-            held = json.loads(self.lock_path.read_text())
-        except FileNotFoundError:
-            raise UserError(Diagnostic("the state is not locked", Location(self.shown))) from None
+            held = json.loads(raw)
         except ValueError:
+            held = {"id": None}
+        if not isinstance(held, dict):
             held = {"id": None}
         if held.get("id") != lock_id:
             raise UserError(Diagnostic(f"the lock's id is {held.get('id')!r}, not {lock_id!r}",
                                        Location(str(self.lock_path))))
-        fd = os.open(self.lock_path, os.O_RDWR)
+        fd = open_nofollow(self.lock_path, os.O_RDWR)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -170,21 +240,28 @@ class StateStore:
             os.close(fd)
         self.lock_path.unlink()
 
-    def record(self, event: dict[str, Any]) -> None:
-        """Append one event to the journal and make it durable before returning."""
-        self.append(event)
-        self.sync()
+    def commit(self, state: State, event: Event, *, durable: bool = True) -> None:
+        """Journal ``event`` and fold it into ``state``: the one way the state changes.
 
-    def append(self, event: dict[str, Any]) -> None:
-        """Write one event to the journal (not yet durable: ``sync`` makes it so).
-
-        Appends are ordered by the caller's lock; the fsync may then run outside it, so
-        that concurrent requests share their fsyncs instead of queueing for them.
+        With ``durable=False`` the event is written but not yet fsynced: the caller
+        orders commits under its own lock and calls ``sync`` outside it, so that
+        concurrent requests share their fsyncs instead of queueing for them.
         """
+        self._append(event)
+        fold(state, event)
+        if durable:
+            self.sync()
+
+    def _append(self, event: Event) -> None:
         if self._journal is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._journal = open(self.journal_path, "a", encoding="utf-8")
-        line = dumps_line(event)
+            self._check_links()
+            fd = open_nofollow(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+            self._journal = os.fdopen(fd, "a", encoding="utf-8")
+        line = dumps_line(event.to_json())  # JSON escapes a tab: the MAC follows one
+        if self.signer is not None:
+            self._chain = self.signer.chain(self._chain, line)
+            line += "\t" + self._chain
         self._journal.write(line + "\n")
         self._journal.flush()
 
@@ -201,34 +278,33 @@ class StateStore:
         state.serial += 1
         if not state.lineage:
             state.lineage = str(uuid.uuid4())
-        atomic_write(self.path, dumps(state.model_dump(mode="json", exclude_none=True)))
+        snapshot = dumps(state.model_dump(mode="json", exclude_none=True)).encode()
+        atomic_write(self.path, snapshot)
         self.journal_path.unlink(missing_ok=True)
+        self._chain = _digest(snapshot)
+        if self.signer is not None:
+            atomic_write(self.signature_path, self.signer.sign(self._chain) + "\n")
 
+    def verify_origin(self, confirmed: str | None = None) -> None:
+        """Refuse a state that was not last written by the pipeline with this site's key
+        (a hand edit, a pull request that forgets or forges a post), unless ``confirmed``
+        is the digest this refusal names: a person has reviewed that change."""
+        if self.signer is None:
+            return
+        self._check_links()
+        snapshot = read_nofollow(self.path)
+        if snapshot is None:
+            return  # nothing recorded yet (a journal alone is checked line by line on load)
+        digest = _digest(snapshot)
+        signature = (read_nofollow(self.signature_path) or b"").decode("ascii", "replace").strip()
+        if self.signer.verify(digest, signature) or confirmed == digest:
+            return
+        why = ("has no signature" if not signature else
+               "was changed since the pipeline last wrote it (its signature does not match)")
+        raise UserError(Diagnostic(
+            f"the state {why}: it may forget or forge what was published, so nothing is sent",
+            Location(self.shown),
+            f"review the commits that changed {self.shown}, then confirm this exact state: "
+            f"--confirm-state {digest} (in the apply workflow: the repository variable "
+            "PIPELINE_CONFIRM_STATE)"))
 
-def apply_event(state: State, event: dict[str, Any]) -> None:
-    """Fold one journal event into ``state``: the one place that defines their meaning."""
-    op, address = event["op"], event["address"]
-    if op == "intent":
-        # Everything comes from the event itself, so replaying a journal twice (a crash
-        # between writing the snapshot and removing the journal) changes nothing.
-        state.resources[address] = Record(
-            type=event["type"], identity=event["identity"], digest=event["digest"],
-            status="unknown", attempted_at=event["at"], sent=event.get("sent"),
-            replaces=event.get("replaces"))
-    elif op == "published":
-        state.resources[address] = Record(
-            type=event["type"], identity=event["identity"], digest=event["digest"],
-            status="published", result=event["result"], published_at=event["at"],
-            attempted_at=event.get("attempted_at"))
-    elif op == "failed":  # surely not published: as if the attempt never happened
-        current = state.resources.pop(address, None)
-        if current is not None and current.replaces is not None:
-            state.resources[address] = current.replaces
-    elif op == "forget":
-        state.resources.pop(address, None)
-    elif op == "move":  # the manifest moved: the same post, under its new address
-        record = state.resources.pop(address, None)
-        if record is not None:
-            state.resources[event["to"]] = record
-    else:
-        raise PipelineError(f"unknown journal event {op!r}")

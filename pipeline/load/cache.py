@@ -23,7 +23,8 @@ from typing import Any
 
 from pipeline import __version__
 from pipeline.errors import Diagnostic, Location
-from pipeline.load.compile import Compiled, DesiredAction, FileResult, RefUse, compile_file, merge
+from pipeline.load.compile import Compiled, FileResult, compile_file, merge
+from pipeline.model.action import DesiredAction, RefUse
 from pipeline.load.project import PRIVATE_DIR, Project, private_dir
 from pipeline.redact import active as secrets_active
 from pipeline.redact import contains_secret
@@ -192,21 +193,31 @@ def _unloc(value: list[Any] | None) -> Location | None:
 
 
 def _result_to(result: FileResult) -> dict[str, Any]:
+    # By field name, so that a field added to DesiredAction can never be read into
+    # another's place (the code digest in the context key also drops old entries).
     return {
-        "actions": [[a.address, a.type, a.identity, a.token, a.request,
-                     [[r.field, r.target, _loc(r.location)] for r in a.refs],
-                     a.publish_at.isoformat() if a.publish_at else None, _loc(a.location), a.digest]
-                    for a in result.actions],
-        "problems": [[d.message, _loc(d.location), d.hint] for d in result.problems],
+        "actions": [{
+            "address": a.address, "type": a.type, "identity": a.identity, "token": a.token,
+            "request": a.request,
+            "refs": [{"field": r.field, "target": r.target, "location": _loc(r.location)} for r in a.refs],
+            "publish_at": a.publish_at.isoformat() if a.publish_at else None,
+            "location": _loc(a.location), "digest": a.digest, "deleted": a.deleted,
+        } for a in result.actions],
+        "problems": [{"message": d.message, "location": _loc(d.location), "hint": d.hint}
+                     for d in result.problems],
         "broken": list(result.broken),
     }
 
 
 def _result_from(entry: dict[str, Any]) -> FileResult:
     actions = tuple(
-        DesiredAction(a[0], a[1], a[2], a[3], a[4],
-                      tuple(RefUse(r[0], r[1], _unloc(r[2]) or Location("")) for r in a[5]),
-                      datetime.fromisoformat(a[6]) if a[6] else None, _unloc(a[7]) or Location(""), a[8])
+        DesiredAction(
+            address=a["address"], type=a["type"], identity=a["identity"], token=a["token"],
+            request=a["request"],
+            refs=tuple(RefUse(r["field"], r["target"], _unloc(r["location"]) or Location(""))
+                       for r in a["refs"]),
+            publish_at=datetime.fromisoformat(a["publish_at"]) if a["publish_at"] else None,
+            location=_unloc(a["location"]) or Location(""), digest=a["digest"], deleted=a["deleted"])
         for a in entry["actions"])
-    problems = tuple(Diagnostic(m, _unloc(loc), hint) for m, loc, hint in entry["problems"])
+    problems = tuple(Diagnostic(d["message"], _unloc(d["location"]), d["hint"]) for d in entry["problems"])
     return FileResult(actions, problems, tuple(entry["broken"]))

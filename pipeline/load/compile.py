@@ -7,9 +7,6 @@ fixes a whole batch at once instead of one error per run.
 from __future__ import annotations
 
 import difflib
-import hashlib
-import json
-import posixpath
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,74 +18,21 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from pipeline import catalog
 from pipeline.catalog import Kind
-from pipeline.errors import Diagnostic, Location, UserError
-from pipeline.load.media import MediaError, media_url
+from pipeline.errors import Diagnostic, Location, MediaError, RenderError, UserError
+from pipeline.load.media import media_url
 from pipeline.model.config import NAME_PATTERN, Config
 from pipeline.model.manifest import MediaFile, PublishAt, Ref, action_model
 from pipeline.load.project import Project
 from pipeline.load.source import Document, load
 from pipeline.load.diagnostics import diagnostics_from
+from pipeline.model.action import DesiredAction, RefUse, request_digest
 
 if TYPE_CHECKING:  # Jinja is imported only when something is rendered: not on a warm plan
-    from pipeline.load.render import Renderer, RenderError
+    from pipeline.load.render import Renderer
 
 _NAME = re.compile(NAME_PATTERN)
 _MANIFEST_KEYS = ("vars", "publish_at", "actions")
 _PUBLISH_AT: TypeAdapter[Any] = TypeAdapter(PublishAt)
-
-
-@dataclass(frozen=True, slots=True)
-class RefUse:
-    """A reference written in a field: where, and to which address."""
-
-    field: str
-    target: str
-    location: Location
-
-
-@dataclass(frozen=True, slots=True)
-class DesiredAction:
-    """One rendered, validated action: what the manifests ask to be published."""
-
-    address: str
-    type: str
-    identity: str
-    token: str
-    #: Rendered request fields; a reference is ``{"ref": "<address>"}``.
-    request: dict[str, Any]
-    refs: tuple[RefUse, ...]
-    publish_at: datetime | None
-    location: Location
-    digest: str
-
-    @property
-    def endpoint(self) -> catalog.Endpoint:
-        return catalog.BY_TYPE[self.type]
-
-
-def request_digest(type_name: str, token: str, request: dict[str, Any], prefix: str = "") -> str:
-    """A stable digest of what would be sent: changes when the post would differ.
-
-    A reference counts by its path relative to the manifest (``./name`` within it), so
-    moving or renaming a manifest, or a folder of them, leaves the digests as they were
-    and the planner can tell a moved post from a new one.
-    """
-    if prefix:
-        request = {k: _relative(v, prefix) for k, v in request.items()}
-    canonical = json.dumps([type_name, token, request], sort_keys=True,
-                           separators=(",", ":"), ensure_ascii=False)
-    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _relative(value: Any, prefix: str) -> Any:
-    if isinstance(value, list):
-        return [_relative(v, prefix) for v in value]
-    if isinstance(value, dict) and isinstance(value.get("ref"), str):
-        target = value["ref"]
-        if target.startswith(prefix + "/"):
-            return {"ref": "./" + target[len(prefix) + 1:]}
-        return {"ref": posixpath.relpath(target, posixpath.dirname(prefix) or ".")}
-    return value
 
 
 def address_prefix(project: Project, doc_path: str) -> str:
@@ -184,8 +128,6 @@ def compile_manifest(doc: Document, prefix: str, config: Config, renderer: Rende
 def _compile_action(doc: Document, prefix: str, name: str, raw: Any, default_publish_at: Any,
                     config: Config, renderer: Renderer, context: dict[str, Any],
                     content_dir: Path) -> tuple[DesiredAction | None, list[Diagnostic]]:
-    from pipeline.load.render import RenderError
-
     loc = ("actions", name)
     where = doc.locate(loc, key=True)
     if not _NAME.match(name):
@@ -229,7 +171,7 @@ def _compile_action(doc: Document, prefix: str, name: str, raw: Any, default_pub
     try:
         model = action_model(endpoint.type).model_validate(rendered)
     except ValidationError as exc:
-        allowed = ("identity", "publish_at", *endpoint.by_name)
+        allowed = ("identity", "publish_at", "deleted", *endpoint.by_name)
         errors = [e for e in exc.errors(include_url=False)
                   if e["loc"][:1] != ("identity",) and not (e["loc"] and e["loc"][0] in failed)]
         problems.extend(diagnostics_from(errors, doc, loc, what=endpoint.type, allowed=allowed))
@@ -241,6 +183,17 @@ def _compile_action(doc: Document, prefix: str, name: str, raw: Any, default_pub
     for group in endpoint.one_of:
         if not any(getattr(model, f) for f in group):  # empty counts as not given
             problems.append(Diagnostic(f"{endpoint.type} needs at least one of: {', '.join(group)}", where))
+    for group in endpoint.exclusive:
+        given = [f for f in group if getattr(model, f)]
+        if len(given) > 1:
+            problems.append(Diagnostic(
+                f"{endpoint.type} takes {' or '.join(group)}, not both", doc.locate(loc + (given[-1],))))
+    deleted = bool(getattr(model, "deleted", False))
+    if deleted and not endpoint.deletable:
+        can = ", ".join(e.type for e in catalog.ENDPOINTS if e.deletable)
+        problems.append(Diagnostic(
+            f"{endpoint.type} cannot be deleted: OneAll's Update API deletes only {can}",
+            doc.locate(loc + ("deleted",)), "remove 'deleted', and delete it by hand on the network"))
     if problems or identity is None:
         return None, problems
 
@@ -254,6 +207,7 @@ def _compile_action(doc: Document, prefix: str, name: str, raw: Any, default_pub
         token=identity.token, request=request, refs=tuple(refs),
         publish_at=publish_at,
         location=where, digest=request_digest(endpoint.type, identity.token, request, prefix),
+        deleted=deleted,
     ), []
 
 

@@ -13,6 +13,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
 from pipeline.catalog import PICTURE_FORMATS, PICTURE_MAX_BYTES
+from pipeline.errors import MediaError
 
 #: How each picture format OneAll takes begins.
 _MAGIC: tuple[tuple[bytes, str], ...] = (
@@ -24,10 +25,6 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"II*\x00", "tiff"),
     (b"MM\x00*", "tiff"),
 )
-
-
-class MediaError(Exception):
-    """A ``file:`` that cannot be published; the message says why."""
 
 
 def picture_format(head: bytes) -> str | None:

@@ -13,7 +13,10 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
 import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from pipeline.errors import RenderError, RenderTimeout
 
 #: Rendered text larger than this is refused: a post is short, a runaway loop is not.
 MAX_OUTPUT_CHARS = 64 * 1024
@@ -27,20 +30,6 @@ _SIMPLE = re.compile(
     r"\{\{ *([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*) *\}\}"
     r"|\{% *include +(['\"])([A-Za-z0-9_][A-Za-z0-9_./-]*)\2 *%\}")
 _MISS = object()
-
-
-class RenderError(Exception):
-    """A template failed; ``line`` is relative to the template text when known."""
-
-    def __init__(self, message: str, line: int | None = None, template: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.line = line
-        self.template = template
-
-
-class _Timeout(Exception):
-    pass
 
 
 class _BoundedEnvironment(ImmutableSandboxedEnvironment):
@@ -69,7 +58,7 @@ class _BoundedEnvironment(ImmutableSandboxedEnvironment):
 
     def check_time(self) -> None:
         if time.monotonic() > self.deadline:
-            raise _Timeout()
+            raise RenderTimeout()
 
 
 class Renderer:
@@ -113,7 +102,7 @@ class Renderer:
             if template is None:
                 template = self._compiled[source] = self.env.from_string(source)
             return _bounded(template.generate(context), self.env)
-        except _Timeout:
+        except RenderTimeout:
             raise RenderError(f"template took longer than {MAX_RENDER_SECONDS:g} s to render") from None
         except jinja2.TemplateSyntaxError as exc:
             # An error inside an included file names that file.

@@ -25,7 +25,7 @@ import yaml as pyyaml
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from pipeline.errors import Diagnostic, Location, UserError
+from pipeline.errors import Diagnostic, Location, UserError, YamlRefused
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_DEPTH = 32
@@ -46,12 +46,6 @@ _SPECIAL = {".inf": math.inf, ".Inf": math.inf, ".INF": math.inf, "+.inf": math.
 _PRECISE = re.compile(r"(?:^|[\s\[\]{},])[&*!]")
 _STANDARD_TAGS = frozenset(_TAG + t for t in ("str", "null", "bool", "int", "float", "timestamp", "value"))
 _FAST = getattr(pyyaml, "CSafeLoader", None)
-
-
-class _Refused(Exception):
-    def __init__(self, message: str, node: Any) -> None:
-        self.message = message
-        self.node = node
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +128,7 @@ def parse(text: str, shown: str) -> Document:
         else:
             try:
                 return _document(root, shown)
-            except _Refused:
+            except YamlRefused:
                 pass  # the precise path says it, from ruamel's marks
     return _parse_precise(text, shown)
 
@@ -154,7 +148,7 @@ def _parse_precise(text: str, shown: str) -> Document:
         raise UserError(Diagnostic(f"YAML nested too deeply (limit {MAX_DEPTH})", Location(shown))) from None
     try:
         return _document(root, shown)
-    except _Refused as refused:
+    except YamlRefused as refused:
         mark = refused.node.start_mark
         raise UserError(Diagnostic(refused.message, Location(shown, mark.line + 1, mark.column + 1))) from None
 
@@ -173,36 +167,36 @@ def _build(node: Any, depth: int, seen: set[int]) -> Any:
     # ruamel keeps anchors on nodes; libyaml's composer shares the node an alias points
     # at, which shows as the same node met twice.
     if getattr(node, "anchor", None) or id(node) in seen:
-        raise _Refused("YAML anchors and aliases are not allowed: write each value out", node)
+        raise YamlRefused("YAML anchors and aliases are not allowed: write each value out", node)
     seen.add(id(node))
     if depth > MAX_DEPTH:
-        raise _Refused(f"YAML nested too deeply (limit {MAX_DEPTH})", node)
+        raise YamlRefused(f"YAML nested too deeply (limit {MAX_DEPTH})", node)
     kind = node.id
     if kind == "scalar":
         return _scalar(node)
     if kind == "mapping":
         if node.tag != _TAG + "map":
-            raise _Refused(f"YAML tag {node.tag!r} is not allowed", node)
+            raise YamlRefused(f"YAML tag {node.tag!r} is not allowed", node)
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == _TAG + "merge":
-                raise _Refused("YAML merge keys (<<) are not allowed", key_node)
+                raise YamlRefused("YAML merge keys (<<) are not allowed", key_node)
             key = _build(key_node, depth + 1, seen)
             if not isinstance(key, str):
-                raise _Refused(f"mapping keys must be strings, got {key!r}", key_node)
+                raise YamlRefused(f"mapping keys must be strings, got {key!r}", key_node)
             if key in out:
-                raise _Refused(f"duplicate key {key!r}", key_node)
+                raise YamlRefused(f"duplicate key {key!r}", key_node)
             out[key] = _build(value_node, depth + 1, seen)
         return out
     if node.tag != _TAG + "seq":
-        raise _Refused(f"YAML tag {node.tag!r} is not allowed", node)
+        raise YamlRefused(f"YAML tag {node.tag!r} is not allowed", node)
     return [_build(item, depth + 1, seen) for item in node.value]
 
 
 def _scalar(node: Any) -> Any:
     tag, text = node.tag, node.value
     if tag not in _STANDARD_TAGS:
-        raise _Refused(f"YAML tag {tag!r} is not allowed", node)
+        raise YamlRefused(f"YAML tag {tag!r} is not allowed", node)
     if node.style:  # quoted or block: always text
         return text
     # Plain: YAML 1.2's core schema, resolved here so both loaders agree.

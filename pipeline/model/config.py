@@ -58,7 +58,7 @@ class Config(BaseModel):
     timeout: Annotated[float, Field(gt=0, le=300, description="Seconds to wait for OneAll.")] = 30.0
     timezone: Annotated[str, AfterValidator(_zone), Field(description=(
         "The time zone of a publish_at written without an offset, e.g. Europe/Paris."))] | None = None
-    per_identity: dict[Literal[(*catalog.NETWORKS, "default")], Annotated[int, Field(ge=1, le=64)]] = Field(  # type: ignore[misc,valid-type]
+    per_identity: dict[Literal[(*catalog.NETWORKS, "default")], Annotated[int, Field(ge=1, le=64)]] = Field(  # type: ignore[valid-type]
         default_factory=dict, description=(
             "Requests in flight at once for one account, by network (or default: 4): "
             "what each network tolerates before it throttles."))

@@ -143,12 +143,15 @@ def action_model(type_name: str) -> type[BaseModel]:
     """The model of one action of ``type_name`` as written in a manifest."""
     endpoint = catalog.BY_TYPE[type_name]
     fields: dict[str, Any] = {
-        "type": (Literal[type_name], Field(description=endpoint.summary)),  # type: ignore[valid-type]
+        "type": (Literal[type_name], Field(description=endpoint.summary)),
         "identity": (str, Field(description="An identity named in pipeline.yaml, of this network.")),
         "publish_at": (
             PublishAt | None,
             Field(None, description="Publish at or after this time (ISO 8601, with an offset)."),
         ),
+        "deleted": (bool, Field(False, description=(
+            "Delete what was published (where OneAll's Update API can), and never publish it "
+            "again. Removing the manifest instead deletes nothing."))),
     }
     media = endpoint.primary_media
     extra: dict[str, Any] = {}

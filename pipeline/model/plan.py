@@ -11,13 +11,27 @@ from pydantic import ConfigDict, TypeAdapter
 
 from pipeline.model.state import FORMAT_VERSION, Record
 
-ChangeKind = Literal["create", "wait", "noop", "changed", "orphan", "unknown"]
-CHANGE_KINDS: tuple[ChangeKind, ...] = ("create", "wait", "unknown", "changed", "noop", "orphan")
+ChangeKind = Literal["create", "update", "delete", "wait", "noop", "changed", "orphan", "unknown"]
+#: The order plans list and count kinds in.
+CHANGE_KINDS: tuple[ChangeKind, ...] = ("create", "update", "delete", "wait", "unknown", "changed",
+                                        "noop", "orphan")
+#: The kinds apply carries out: one POST, one PUT, one DELETE.
+SENDING: frozenset[str] = frozenset({"create", "update", "delete"})
 
 
 # Plans are plain frozen dataclasses: a plan of thirty thousand changes is built on every
 # run, and pydantic validates them only where they come from outside (a saved plan).
 _PLAN_CONFIG = ConfigDict(extra="forbid")
+
+
+@dataclass(frozen=True, slots=True)
+class FieldDiff:
+    """One request field, as it was last sent and as the manifest renders it now."""
+
+    __pydantic_config__: ClassVar[ConfigDict] = _PLAN_CONFIG
+    field: str
+    old: Any = None
+    new: Any = None
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs twice as much
@@ -43,6 +57,17 @@ class Change:
     moved_from: str | None = None
     #: Comes from a manifest changed since ``Plan.changed_since``.
     in_change: bool = False
+    #: ``delete`` of the old post that a ``--replace`` superseded, not of the address's own.
+    superseded: bool = False
+
+    #: For ``update`` and ``changed``: each field whose rendering changed since it was
+    #: last sent, old and new (empty when what was sent is not known).
+    diff: tuple[FieldDiff, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """Unique within a plan: an address may also have its superseded post to delete."""
+        return f"{self.address} (replaced post)" if self.superseded else self.address
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +92,9 @@ class Plan:
     changed_since: str | None = None
     #: In a remembered plan's summary only: unchanged actions counted but not listed.
     noop_omitted: int = 0
+    #: With ``changed_since``: what the change does to the state file itself, one
+    #: sentence each (it can make a merge publish a post twice, or never).
+    warnings: tuple[str, ...] = ()
 
     def count(self, kind: ChangeKind) -> int:
         listed = sum(1 for c in self.changes if c.kind == kind)
@@ -75,7 +103,12 @@ class Plan:
     @property
     def pending(self) -> bool:
         """Whether apply has anything to send now."""
-        return any(c.kind == "create" for c in self.changes)
+        return any(c.kind in SENDING for c in self.changes)
+
+    @property
+    def sending(self) -> tuple[Change, ...]:
+        """The changes apply carries out, in plan order."""
+        return tuple(c for c in self.changes if c.kind in SENDING)
 
     @property
     def moves(self) -> tuple[Change, ...]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import AbstractSet, Iterable, Mapping
 
 from pipeline.errors import Diagnostic, UserError
-from pipeline.load.compile import DesiredAction
+from pipeline.model.action import DesiredAction
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,18 @@ class Graph:
     actions: Mapping[str, DesiredAction]
     deps: Mapping[str, tuple[str, ...]]
     order: tuple[str, ...]
+    #: The reverse of ``deps``: who references each address.
+    users: Mapping[str, list[str]]
+
+
+def dependents(deps: Mapping[str, Iterable[str]]) -> dict[str, list[str]]:
+    """Who depends on each node: the reverse of ``deps`` (nodes outside it are ignored)."""
+    users: dict[str, list[str]] = {a: [] for a in deps}
+    for address, needs in deps.items():
+        for need in needs:
+            if need in users:
+                users[need].append(address)
+    return users
 
 
 def build(actions: Iterable[DesiredAction], problems: Iterable[Diagnostic] = (),
@@ -41,14 +53,16 @@ def build(actions: Iterable[DesiredAction], problems: Iterable[Diagnostic] = (),
             problem = _check_ref(action, use.field, use.target, by_address)
             if problem:
                 problems.append(Diagnostic(problem, use.location))
+        problems.extend(_check_alone(action, by_address))
         deps[action.address] = tuple(sorted({u.target for u in action.refs if u.target in by_address}))
-    order, cycle = _toposort(deps)
+    users = dependents(deps)
+    order, cycle = _toposort(deps, users)
     if cycle:
         problems.append(Diagnostic(f"reference cycle: {' -> '.join(cycle)}", by_address[cycle[0]].location,
                                    "an action cannot depend, even indirectly, on itself"))
     if problems:
         raise UserError(problems)
-    return Graph(by_address, deps, order)
+    return Graph(by_address, deps, order, users)
 
 
 def _check_ref(action: DesiredAction, field: str, target: str,
@@ -68,13 +82,28 @@ def _check_ref(action: DesiredAction, field: str, target: str,
     return None
 
 
-def _toposort(deps: Mapping[str, tuple[str, ...]]) -> tuple[tuple[str, ...], list[str]]:
+def _check_alone(action: DesiredAction, by_address: Mapping[str, DesiredAction]) -> list[Diagnostic]:
+    """A list field whose referenced type must stand alone (a tweet's one video)."""
+    problems = []
+    for spec in action.endpoint.fields:
+        items = action.request.get(spec.name)
+        if not spec.alone or not isinstance(items, list) or len(items) < 2:
+            continue
+        for use in action.refs:
+            target = by_address.get(use.target)
+            if use.field == spec.name and target is not None and target.type in spec.alone:
+                problems.append(Diagnostic(
+                    f"{spec.name!r} of {action.type} holds {target.type} {use.target!r}, which must "
+                    f"be its only item (up to {spec.max_items} of the others, or exactly 1 of it)",
+                    use.location))
+                break
+    return problems
+
+
+def _toposort(deps: Mapping[str, tuple[str, ...]],
+              users: Mapping[str, list[str]]) -> tuple[tuple[str, ...], list[str]]:
     """Kahn's algorithm, smallest address first among the ready ones, so order is stable."""
     indegree = {a: len(d) for a, d in deps.items()}
-    users: dict[str, list[str]] = {a: [] for a in deps}
-    for address, needs in deps.items():
-        for need in needs:
-            users[need].append(address)
     ready = [a for a, n in indegree.items() if n == 0]
     heapq.heapify(ready)
     order: list[str] = []

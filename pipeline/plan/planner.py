@@ -7,11 +7,11 @@ plan, in the same order.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import AbstractSet
+from typing import AbstractSet, Any, Mapping
 
 from pipeline.plan.graph import Graph
 from pipeline import catalog
-from pipeline.model.plan import Change, ChangeKind, Plan
+from pipeline.model.plan import Change, ChangeKind, FieldDiff, Plan
 from pipeline.model.state import Record, State
 
 
@@ -29,10 +29,7 @@ def plan(graph: Graph, state: State, now: datetime,
         rec = state.resources[address]
         gone.setdefault((rec.type, rec.identity, rec.digest), []).append(address)
     moved: set[str] = set()
-    users: dict[str, list[str]] = {a: [] for a in graph.actions}
-    for address, needs in graph.deps.items():
-        for need in needs:
-            users[need].append(address)
+    users = graph.users
 
     def due_now(address: str) -> bool:
         """Will this address be sent by an apply now (as far as its own record and time go)?"""
@@ -40,22 +37,29 @@ def plan(graph: Graph, state: State, now: datetime,
         fresh = address not in state.resources or address in replace
         return fresh and (when is None or when <= now)
 
+    def blocked(deps: tuple[str, ...]) -> str | None:
+        blocking = [d for d in deps if kinds[d] in ("wait", "unknown")]
+        return "waits for " + ", ".join(f"{d} ({kinds[d]})" for d in blocking) if blocking else None
+
     for address in graph.order:
         action = graph.actions[address]
+        endpoint = catalog.BY_TYPE[action.type]
         record = state.resources.get(address)
         deps = graph.deps[address]
         kind: ChangeKind
         reason: str | None = None
         replacing = False
         moved_from = None
+        diff: tuple[FieldDiff, ...] = ()
+        asked = address in replace
         candidates = gone.get((action.type, action.identity, action.digest)) if record is None else None
-        if candidates and address not in replace and state.resources[candidates[0]].status == "unknown":
+        if candidates and not asked and state.resources[candidates[0]].status == "unknown":
             # The same action, moved while its outcome was unknown: never sent again here.
             kind = "unknown"
             reason = (f"moved from {candidates[0]}, whose request's answer never came: apply reads it "
                       "back first, or settle it: pipeline state resolve")
             moved.add(candidates[0])
-        elif candidates and address not in replace:
+        elif candidates and not asked:
             moved_from = candidates.pop(0)
             moved.add(moved_from)
             record = state.resources[moved_from]
@@ -65,7 +69,7 @@ def plan(graph: Graph, state: State, now: datetime,
                 kind, replacing, moved_from = "create", True, None
                 reason = "moved, and removed by the network, unattached, since; uploaded again"
         elif _expired(action.type, record, now) and any(due_now(u) for u in users[address]) \
-                and address not in replace:
+                and not asked and not action.deleted:
             # Twitter deleted the unattached upload: uploading it again publishes nothing.
             kind, replacing = "create", True
             reason = (f"uploaded {record.published_at:%Y-%m-%d %H:%M} and removed by the network, unattached, "  # type: ignore[union-attr]
@@ -73,15 +77,35 @@ def plan(graph: Graph, state: State, now: datetime,
         elif record is not None and record.status == "unknown":
             kind, reason = "unknown", ("a request was sent but its answer never came; apply reads "
                                        "it back first, or settle it: pipeline state resolve")
-        elif record is not None and record.digest == action.digest and address not in replace:
+        elif record is not None and record.status == "deleted" and (action.deleted or not asked):
+            # A tombstone: whatever the manifest says now, nothing is published again by itself.
+            when = f" on {record.deleted_at:%Y-%m-%d}" if record.deleted_at else ""
+            kind, reason = "noop", (f"deleted{when}" + ("" if action.deleted else
+                                    "; never published again unless you --replace it"))
+        elif action.deleted:
+            kind = "delete" if record is not None else "noop"
+            reason = None if record is not None else "marked deleted and never published: nothing to do"
+        elif record is not None and record.digest == action.digest and not asked:
             kind = "noop"
-        elif record is not None and address not in replace:
-            kind = "changed"
-            reason = ("published, but the manifest now renders differently; the Push API "
-                      "cannot edit a post: nothing is sent unless you --replace it")
+        elif record is not None and not asked:
+            fields = _changed_fields(record.request, action.request)
+            diff = tuple(FieldDiff(name, (record.request or {}).get(name), action.request.get(name))
+                         for name in sorted(fields or ()))
+            if fields is not None and endpoint.can_edit(fields):
+                kind = "update"
+                reason = blocked(deps)
+                if reason:
+                    kind = "wait"
+            else:
+                kind, reason = "changed", _why_changed(endpoint, address, fields)
         else:
-            replacing = record is not None
+            replacing = record is not None and record.status != "deleted"
             kind = "create"
+            if replacing:
+                reason = ("published before: publishes it anew, then deletes the old post"
+                          if endpoint.deletable else
+                          f"published before: publishes it anew; the old post stays online "
+                          f"(OneAll cannot delete a {action.type})")
             first_use = _first_use(action.type, [graph.actions[u].publish_at for u in users[address]])
             if action.publish_at is not None and action.publish_at > now:
                 kind, reason = "wait", f"scheduled for {action.publish_at.isoformat()}"
@@ -90,30 +114,67 @@ def plan(graph: Graph, state: State, now: datetime,
                 # its first post, not months before it.
                 kind, reason = "wait", (f"uploaded with its first post, at {first_use.isoformat()}: "
                                         "the network removes an unattached upload")
-            else:
-                blocking = [d for d in deps if kinds[d] in ("wait", "unknown")]
-                if blocking:
-                    kind = "wait"
-                    reason = "waits for " + ", ".join(f"{d} ({kinds[d]})" for d in blocking)
+            elif blocked(deps):
+                kind, reason = "wait", blocked(deps)
         kinds[address] = kind
         changes.append(Change(
             kind=kind, address=address, type=action.type, identity=action.identity,
-            request=action.request, depends_on=deps, digest=action.digest, reason=reason,
-            publish_at=action.publish_at, replace=replacing, record=record,
+            request=action.request, depends_on=deps if kind != "delete" else (), digest=action.digest,
+            reason=reason, publish_at=action.publish_at, replace=replacing, record=record,
             source=str(action.location), moved_from=moved_from,
-            in_change=changed is not None and action.location.path in changed,
+            in_change=changed is not None and action.location.path in changed, diff=diff,
         ))
+    for address, record in sorted(state.resources.items()):
+        old = record.superseded
+        if old is not None and record.status == "published":
+            # A --replace published the new post; deleting the old one is still to do.
+            changes.append(Change(
+                kind="delete", address=address, type=old.type, identity=old.identity,
+                request=old.request or {}, digest=old.digest, record=old, superseded=True,
+                reason="the post it replaced is still online: apply deletes it",
+                source=str(graph.actions[address].location) if address in graph.actions else None,
+                in_change=changed is not None and address in graph.actions
+                and graph.actions[address].location.path in changed))
     for address in sorted(set(state.resources) - set(graph.actions) - moved):
         record = state.resources[address]
         changes.append(Change(
             kind="orphan", address=address, type=record.type, identity=record.identity,
-            digest=record.digest, record=record,
-            reason="in the state but in no manifest; the post stays online "
-                   "(`pipeline state forget` drops it from the state)",
+            digest=record.digest, record=record, reason=_why_orphan(record),
         ))
     return Plan(site=state.site, created_at=now, changes=tuple(changes),
                 state_lineage=state.lineage, state_serial=state.serial,
                 inputs_digest=inputs_digest, changed_since=changed_since)
+
+
+def _changed_fields(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> set[str] | None:
+    """The request fields whose rendering changed; None when the old one is not known."""
+    if old is None:
+        return None
+    return {name for name in set(old) | set(new) if old.get(name) != new.get(name)}
+
+
+def _why_changed(endpoint: catalog.Endpoint, address: str, fields: set[str] | None) -> str:
+    what = f"{', '.join(sorted(fields))} changed" if fields else "the manifest renders differently"
+    if not endpoint.editable:
+        cannot = f"OneAll cannot edit a {endpoint.type}"
+    elif fields is None:
+        cannot = "what was sent before is not recorded, so it cannot be edited field by field"
+    else:
+        assert endpoint.update is not None
+        cannot = f"OneAll can edit only {', '.join(endpoint.update.editable)} of a {endpoint.type}"
+    after = "then deletes the old one" if endpoint.deletable else "the old one stays online"
+    return (f"{what}, but {cannot}: nothing is sent unless you `--replace {address}` "
+            f"(publishes it anew, {after}) or `pipeline state accept {address}` "
+            "(records this rendering as what is online, sends nothing)")
+
+
+def _why_orphan(record: Record) -> str:
+    if record.status == "deleted":
+        return "deleted, and in no manifest any more (`pipeline state forget` drops the tombstone)"
+    how = ("to delete it, put its action back with `deleted: true`; "
+           if catalog.BY_TYPE[record.type].deletable else "")
+    return ("in the state but in no manifest; the post stays online (" + how +
+            "`pipeline state forget` drops it from the state)")
 
 
 def _expired(type_name: str, record: Record | None, now: datetime) -> bool:

@@ -10,10 +10,14 @@ import os
 from typing import Mapping
 
 from pipeline.errors import Diagnostic
+from pipeline.report.safe import escape_controls
 
 
 def escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """A command's message, escaped as the toolkit does; other control and bidirectional
+    characters shown as visible escapes, so that an annotation reads as what it is."""
+    escaped = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return escape_controls(escaped)
 
 
 def escape_property(text: str) -> str:
@@ -35,6 +39,12 @@ def error_command(diagnostic: Diagnostic) -> str:
             props.append(f"col={diagnostic.location.col}")
     message = diagnostic.message + (f" (hint: {diagnostic.hint})" if diagnostic.hint else "")
     return f"::error {','.join(props)}::{escape_data(message)}" if props else f"::error::{escape_data(message)}"
+
+
+def warning_command(message: str, path: str | None = None) -> str:
+    """``::warning file=…::message``: an annotation on a file of the pull request."""
+    where = f" file={escape_property(path)}" if path else ""
+    return f"::warning{where}::{escape_data(message)}"
 
 
 def summary_path(env: Mapping[str, str] | None = None) -> str | None:

@@ -24,9 +24,11 @@ MARKER = "<!-- pipeline:plan -->"
 MAX_CHARS = 60_000
 FOLD_CHARS = 400  # content longer than this is folded in <details>
 MAX_LISTED = 50
+#: Room kept for the note that names what did not fit (50 escaped addresses).
+_NOTE_RESERVE = 12_000
 
-_TITLE = {"create": "➕ create", "wait": "⏳ wait", "unknown": "❓ unknown", "changed": "✏️ changed",
-          "noop": "✅ unchanged", "orphan": "➖ orphan"}
+_TITLE = {"create": "➕ create", "update": "✏️ update", "delete": "🗑️ delete", "wait": "⏳ wait",
+          "unknown": "❓ unknown", "changed": "⚠️ changed", "noop": "✅ unchanged", "orphan": "👻 orphan"}
 _PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&])")
 
 
@@ -34,6 +36,15 @@ def inline(text: str) -> str:
     """Untrusted text outside code: no Markdown, no HTML, no @mention, no line break."""
     text = " ".join(text.splitlines())
     return _PUNCTUATION.sub(r"\\\1", text).replace("@", "@\u200b")
+
+
+def code(text: str) -> str:
+    """``text`` as inline code that nothing inside can close (one line)."""
+    text = " ".join(text.splitlines())
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def fenced(text: str, info: str = "text") -> str:
@@ -50,33 +61,55 @@ def summary(plan: Plan) -> str:
 
 def plan_markdown(plan: Plan, *, sandbox: bool = False) -> str:
     """The whole plan: a one-line summary, then each change with its rendered content."""
-    lines = [MARKER, "### pipeline plan", "", summary(plan) + "."]
+    lines = [MARKER, "### pipeline plan", ""]
+    if plan.warnings:
+        lines += ["> [!WARNING]", "> **This pull request changes the state itself**, which decides what "
+                  "merging publishes. It:"]
+        lines += [f"> - {inline(w)}" for w in plan.warnings]
+        lines += [""]
+    lines += [summary(plan) + "."]
     if sandbox:
         lines += ["", "_No OneAll site is configured: this is the sandbox's plan._"]
     shown = [c for c in plan.changes if c.kind != "noop" or c.moved_from]
     if plan.changed_since is not None:
         own = sum(1 for c in shown if c.in_change)
-        lines += ["", f"{own} of these come from files changed since `{inline(plan.changed_since)}`, listed first."]
+        lines += ["", f"{own} of these come from files changed since {code(plan.changed_since)}, listed first."]
         shown.sort(key=lambda c: not c.in_change)  # stable: dependency order within each part
-    for change in shown:
-        lines += ["", *_change(change)]
+    blocks = ["\n".join(_change(change)) for change in shown]
     unchanged = [c.address for c in plan.changes if c.kind == "noop" and not c.moved_from]
     if unchanged:
         listed = "\n".join(f"- {inline(a)}" for a in unchanged[:MAX_LISTED])
         more = f"\n- … and {len(unchanged) - MAX_LISTED} more" if len(unchanged) > MAX_LISTED else ""
-        lines += ["", f"<details><summary>{len(unchanged)} unchanged</summary>", "", listed + more, "",
-                  "</details>"]
-    text = "\n".join(lines) + "\n"
-    if len(text) > MAX_CHARS:
-        cut = text.rfind("\n\n#### ", 0, MAX_CHARS)
-        text = text[:cut if cut > 0 else MAX_CHARS] + (
-            "\n\n_The plan is too long for one comment: the rest is in the job summary "
-            "and in `pipeline plan` output._\n")
-    return text
+        tail = f"<details><summary>{len(unchanged)} unchanged</summary>\n\n{listed}{more}\n\n</details>"
+    else:
+        tail = ""
+    head = "\n".join(lines)
+    # A comment has a size limit: what does not fit is named, never silently dropped,
+    # and the note saying so comes before anything else could be cut.
+    budget = MAX_CHARS - len(head) - len(tail) - _NOTE_RESERVE
+    kept: list[str] = []
+    for block in blocks:
+        if len(block) + 2 > budget:
+            break
+        kept.append(block)
+        budget -= len(block) + 2
+    text = head
+    if len(kept) < len(blocks):
+        left = shown[len(kept):]
+        names = ", ".join(inline(c.key) for c in left[:MAX_LISTED])
+        more = f" and {len(left) - MAX_LISTED} more" if len(left) > MAX_LISTED else ""
+        text += (f"\n\n> **{len(left)} of {len(shown)} changes are not shown here** (the comment "
+                 f"would be too long): {names}{more}. The full plan is in this run's `plan` artifact "
+                 "(`plan.md` and `plan.json`, never truncated), and `pipeline plan` prints it.")
+    for block in kept:
+        text += "\n\n" + block
+    if tail:
+        text += "\n\n" + tail
+    return text + "\n"
 
 
 def _change(change: Change) -> list[str]:
-    head = f"#### {_TITLE[change.kind]} {inline(change.address)}"
+    head = f"#### {_TITLE[change.kind]} {inline(change.key)}"
     meta = f"{inline(change.type)} as **{inline(change.identity)}**"  # an orphan's type is from the state
     if change.in_change:
         meta += " · from this change"
@@ -85,7 +118,9 @@ def _change(change: Change) -> list[str]:
     out = [head, "", meta]
     if change.reason:
         out += ["", f"_{inline(change.reason)}_"]
-    if change.kind in ("create", "wait"):
+    if change.diff:
+        out += ["", *_diff(change)]
+    elif change.kind in ("create", "wait"):
         fields = _fields(change)
         size = sum(len(f) for f in fields)
         if size > FOLD_CHARS:
@@ -107,13 +142,26 @@ def _fields(change: Change) -> list[str]:
         label = f"**{name}**"
         if spec.max_length and isinstance(value, str):
             label += f" · {len(value)}/{spec.max_length} characters"
-        if spec.kind in (Kind.ID, Kind.ID_LIST):
-            items = value if isinstance(value, list) else [value]
-            text = "\n".join(_id(v) for v in items)
-        else:
-            text = value if isinstance(value, str) else json.dumps(value)
-        out += [label, fenced(text), ""]
+        out += [label, fenced(_text(spec, value)), ""]
     return out[:-1] if out else out
+
+
+def _diff(change: Change) -> list[str]:
+    """Each changed field as a diff block: old lines with ``-``, new ones with ``+``."""
+    endpoint = catalog.BY_TYPE[change.type]
+    out: list[str] = []
+    for item in change.diff:
+        spec = endpoint.by_name[item.field]
+        old = [f"- {line}" for line in _text(spec, item.old).splitlines() or [""]] if item.old is not None else []
+        new = [f"+ {line}" for line in _text(spec, item.new).splitlines() or [""]] if item.new is not None else []
+        out += [f"**{item.field}**", fenced("\n".join(old + new), "diff"), ""]
+    return out[:-1]
+
+
+def _text(spec: catalog.Field, value: Any) -> str:
+    if spec.kind in (Kind.ID, Kind.ID_LIST):
+        return "\n".join(_id(v) for v in (value if isinstance(value, list) else [value]))
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def _id(value: Any) -> str:

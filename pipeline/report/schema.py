@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import catalog
+from pipeline.files import dumps
 from pipeline.catalog import Endpoint, Kind
 from pipeline.model.config import Config
 from pipeline.model.manifest import manifest_model
@@ -57,10 +58,9 @@ def config_schema() -> dict[str, Any]:
 
 def artifacts() -> dict[Path, str]:
     """Every generated file, by its path, with its content."""
-    dump = lambda doc: json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"  # noqa: E731
     return {
-        MANIFEST_SCHEMA: dump(manifest_schema()),
-        CONFIG_SCHEMA: dump(config_schema()),
+        MANIFEST_SCHEMA: dumps(manifest_schema()),
+        CONFIG_SCHEMA: dumps(config_schema()),
         REFERENCE_PAGE: reference_page(),
     }
 
@@ -114,10 +114,13 @@ def example_value(spec: catalog.Field) -> Any:
 
 
 def example_action(endpoint: Endpoint) -> dict[str, Any]:
-    """An action of ``endpoint`` with every field filled in."""
+    """An action of ``endpoint`` with every field filled in, but for those another field
+    excludes (a Facebook post's link, when it has attachments)."""
+    excluded = {name for group in endpoint.exclusive for name in group[:-1]}
     action: dict[str, Any] = {"type": endpoint.type, "identity": f"acme-{endpoint.network}"}
     for spec in endpoint.fields:
-        action[spec.name] = example_value(spec)
+        if spec.name not in excluded:
+            action[spec.name] = example_value(spec)
     return action
 
 
@@ -161,6 +164,12 @@ def _limits(spec: catalog.Field) -> str:
     return "; ".join(parts)
 
 
+def _editable(endpoint: Endpoint) -> str:
+    if endpoint.update is None or not endpoint.editable:
+        return "no"
+    return ", ".join(f"`{name}`" for name in endpoint.update.editable)
+
+
 def reference_page() -> str:
     """``docs/manifest-reference.md``: every action type, generated from the catalogue."""
     lines = [
@@ -169,16 +178,18 @@ def reference_page() -> str:
         "<!-- Generated from pipeline/catalog.py by `pipeline schema`; do not edit by hand. -->",
         "",
         "Every action has a `type` (below), an `identity` (a name from `pipeline.yaml` of the",
-        "type's network) and optionally `publish_at`. Its other keys are the endpoint's",
+        "type's network) and optionally `publish_at` and `deleted: true` (delete what was",
+        "published, for the types OneAll can delete). Its other keys are the endpoint's",
         "request fields. Every string is a Jinja2 template; limits apply to the rendered text.",
         "A field marked *contract* in the source column follows this project's assumption",
-        "where OneAll documents nothing (see oneall-push-api.md).",
+        "where OneAll documents nothing (see oneall-api.md).",
         "",
-        "| type | endpoint | source |",
-        "|---|---|---|",
+        "| type | endpoint | edit in place | delete | source |",
+        "|---|---|---|---|---|",
     ]
     for e in catalog.ENDPOINTS:
-        lines.append(f"| [`{e.type}`](#{e.type.replace('.', '')}) | `{e.path}` | {e.source} |")
+        lines.append(f"| [`{e.type}`](#{e.type.replace('.', '')}) | `{e.path}` | {_editable(e)} | "
+                     f"{'yes' if e.deletable else 'no'} | {e.source} |")
     for e in catalog.ENDPOINTS:
         lines += ["", f"## {e.type}", "", e.summary, "",
                   f"`POST /push/identities/<identity_token>/{e.path}`, body node `{e.node_name}`"
@@ -194,6 +205,17 @@ def reference_page() -> str:
                       "published as `<media_base_url>/PATH`."]
         for group in e.one_of:
             lines += ["", "At least one of " + ", ".join(f"`{g}`" for g in group) + " is required."]
+        for group in e.exclusive:
+            lines += ["", "At most one of " + ", ".join(f"`{g}`" for g in group) + " may be given."]
+        if e.update is not None:
+            lines += ["", "Update API: `/update/identities/<identity_token>/" + e.update.path + "`. "
+                      + (f"Edit in place (PUT) changes {_editable(e)}; a change to any other field "
+                         "is `changed` (publish anew with `--replace`). " if e.editable else
+                         "It cannot be edited: a changed rendering is `changed`. ")
+                      + ("Delete (DELETE) with `deleted: true`." if e.deletable else "")]
+        else:
+            lines += ["", "OneAll can neither edit nor delete it: a changed rendering is `changed`, and "
+                      "`--replace` leaves the old post online."]
         lines += ["", "Returns: " + ", ".join(f"`{r}`" for r in e.results)
                   + f". A reference to this action resolves to its `{e.id_field}`.",
                   "", "```yaml", example_yaml(e).rstrip(),

@@ -1,4 +1,4 @@
-"""Plans, states and apply results as text for people and JSON for programs.
+"""Plans, states and apply results as text for people.
 
 Pure functions returning strings; colour is added with ``click.style`` and removed by
 ``click.echo`` when the output is not a terminal.
@@ -14,19 +14,20 @@ import click
 
 from pipeline import catalog
 from pipeline.catalog import Kind
-from pipeline.apply.executor import ApplyResult, Event
+from pipeline.apply.results import DONE, ApplyResult, Event
 from pipeline.apply.settle import Settled
-from pipeline.model.plan import CHANGE_KINDS, PLAN_FILE, Change, ChangeKind, Plan
-from pipeline.model.state import FORMAT_VERSION, State
+from pipeline.model.plan import CHANGE_KINDS, Change, ChangeKind, Plan
+from pipeline.model.state import State
 
 _SYMBOL: dict[ChangeKind, tuple[str, str]] = {
-    "create": ("+", "green"), "wait": ("@", "cyan"), "unknown": ("?", "magenta"),
-    "changed": ("~", "yellow"), "noop": ("=", "white"), "orphan": ("-", "red"),
+    "create": ("+", "green"), "update": ("~", "blue"), "delete": ("-", "red"),
+    "wait": ("@", "cyan"), "unknown": ("?", "magenta"), "changed": ("!", "yellow"),
+    "noop": ("=", "white"), "orphan": ("o", "yellow"),
 }
 #: How a count of each kind reads, in every report.
 KIND_WORDS: dict[ChangeKind, str] = {
-    "create": "to create", "wait": "waiting", "unknown": "unknown", "changed": "changed",
-    "noop": "unchanged", "orphan": "orphaned",
+    "create": "to create", "update": "to update", "delete": "to delete", "wait": "waiting",
+    "unknown": "unknown", "changed": "changed", "noop": "unchanged", "orphan": "orphaned",
 }
 
 
@@ -37,18 +38,22 @@ def summary(plan: Plan) -> str:
 
 def plan_text(plan: Plan, *, show_noop: bool = False) -> str:
     """The plan for a person: a summary, then each change that is not a no-op."""
-    lines = [summary(plan), ""]
+    lines = [click.style(f"WARNING: this change edits the state: it {w}.", fg="red", bold=True)
+             for w in plan.warnings]
+    lines += [summary(plan), ""]
     for change in plan.changes:
         if change.kind == "noop" and not show_noop and not change.moved_from:
             continue
         symbol, colour = _SYMBOL[change.kind]
-        head = f"{symbol} {change.address}  ({change.type} as {change.identity})"
-        lines.append(click.style(head, fg=colour, bold=change.kind == "create"))
+        head = f"{symbol} {change.key}  ({change.type} as {change.identity})"
+        lines.append(click.style(head, fg=colour, bold=change.kind in ("create", "update", "delete")))
         if change.reason:
             lines.append(f"    # {change.reason}")
-        if change.kind in ("create", "wait"):
+        if change.diff:
+            lines.extend(f"    {line}" for line in diff_lines(change))
+        elif change.kind in ("create", "wait"):
             lines.extend(f"    {line}" for line in request_lines(change))
-        elif change.record is not None and change.record.result:
+        if change.kind not in ("create", "wait") and change.record is not None and change.record.result:
             ids = ", ".join(f"{k}={v}" for k, v in sorted(change.record.result.items()))
             lines.append(f"    published: {ids}")
     if plan.moves:
@@ -63,15 +68,28 @@ def request_lines(change: Change) -> Iterable[str]:
     endpoint = catalog.BY_TYPE[change.type]
     for name, value in change.request.items():
         spec = endpoint.by_name[name]
-        if spec.kind is Kind.ID_LIST:
-            shown = "[" + ", ".join(_id_text(v) for v in value) + "]"
-        elif spec.kind is Kind.ID:
-            shown = _id_text(value)
-        else:
-            shown = json.dumps(value, ensure_ascii=False)
+        shown = _value_text(spec, value)
         if spec.max_length and isinstance(value, str):
             shown += f"  ({len(value)}/{spec.max_length} characters)"
         yield f"{name}: {shown}"
+
+
+def diff_lines(change: Change) -> Iterable[str]:
+    """Each changed field, as last sent and as rendered now."""
+    endpoint = catalog.BY_TYPE[change.type]
+    for item in change.diff:
+        spec = endpoint.by_name[item.field]
+        yield f"{item.field}: {_value_text(spec, item.old)} -> {_value_text(spec, item.new)}"
+
+
+def _value_text(spec: catalog.Field, value: Any) -> str:
+    if value is None:
+        return "(none)"
+    if spec.kind is Kind.ID_LIST and isinstance(value, list):
+        return "[" + ", ".join(_id_text(v) for v in value) + "]"
+    if spec.kind is Kind.ID:
+        return _id_text(value)
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _id_text(value: Any) -> str:
@@ -82,10 +100,14 @@ def _id_text(value: Any) -> str:
 
 def event_line(event: Event) -> str | None:
     """One line per finished address during apply."""
-    if event.outcome == "published":
+    if event.outcome in ("published", "edited"):
         where = next((v for k, v in sorted(event.result.items()) if k.endswith("_location")), None)
         ids = ", ".join(f"{k}={v}" for k, v in sorted(event.result.items()) if k.endswith("_id"))
-        return click.style("published ", fg="green") + f"{event.address}: {ids}" + (f" {where}" if where else "")
+        note = f" ({event.detail})" if event.detail else ""
+        return (click.style(f"{event.outcome:<10}", fg="green") + f"{event.address}: {ids}"
+                + (f" {where}" if where else "") + note)
+    if event.outcome == "deleted":
+        return click.style("deleted   ", fg="green") + event.address + (f" ({event.detail})" if event.detail else "")
     if event.outcome == "failed":
         return click.style("failed    ", fg="red") + f"{event.address}: {event.detail}"
     if event.outcome == "unknown":
@@ -118,7 +140,7 @@ class Progress:
         if event.outcome == "started":
             return None
         self.done += 1
-        self.failed += event.outcome != "published"
+        self.failed += event.outcome not in DONE
         now = self.clock()
         if self.tty:
             return "\r" + self.line(now)
@@ -129,7 +151,7 @@ class Progress:
 
     def line(self, now: float) -> str:
         rate = self.done / max(now - self.started, 1e-9)
-        failed = f", {self.failed} not published" if self.failed else ""
+        failed = f", {self.failed} not done" if self.failed else ""
         text = f"{self.done}/{self.total} done{failed}, {rate:.1f} actions/s"
         if not self.tty:
             return text
@@ -140,7 +162,8 @@ class Progress:
 
 def apply_summary(result: ApplyResult) -> str:
     parts = [f"{len(result.published)} published"]
-    for word, items in (("failed", result.failed), ("unknown", result.unknown), ("skipped", result.skipped)):
+    for word, items in (("edited", result.edited), ("deleted", result.deleted), ("failed", result.failed),
+                        ("unknown", result.unknown), ("skipped", result.skipped)):
         if items:
             parts.append(f"{len(items)} {word}")
     text = "Apply: " + ", ".join(parts) + "."
@@ -161,23 +184,3 @@ def state_text(state: State) -> str:
         for key, value in sorted(record.result.items()):
             lines.append(f"    {key}: {value}")
     return "\n".join(lines) + "\n"
-
-
-def state_json(state: State) -> str:
-    """The versioned machine-readable form of ``show``."""
-    doc = {
-        "format_version": FORMAT_VERSION,
-        "site": state.site,
-        "lineage": state.lineage,
-        "serial": state.serial,
-        "resources": [
-            {"address": address, **record.model_dump(mode="json", exclude_none=True)}
-            for address, record in sorted(state.resources.items())
-        ],
-    }
-    return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-
-
-def plan_json(plan: Plan) -> str:
-    return json.dumps(PLAN_FILE.dump_python(plan, mode="json"), indent=2, sort_keys=True,
-                      ensure_ascii=False) + "\n"

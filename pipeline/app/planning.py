@@ -1,0 +1,166 @@
+"""Planning use cases: a plan now, a plan saved to a file, and the remembered summary of
+a plan when nothing has changed since the last one."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace as dataclass_replace
+from datetime import datetime
+from pathlib import Path
+from typing import AbstractSet
+
+from pydantic import ValidationError
+
+from pipeline import catalog, clock, git
+from pipeline.app.workspace import Loaded, Workspace, load_workspace
+from pipeline.errors import Diagnostic, UserError
+from pipeline.files import atomic_write, read_nofollow
+from pipeline.load.cache import Fingerprint, fingerprint, read_blob, write_blob
+from pipeline.load.project import CONFIG_FILE, PRIVATE_DIR, private_dir
+from pipeline.model.plan import PLAN_FILE, Plan
+from pipeline.model.state import State
+from pipeline.plan import planner
+from pipeline.plan.state_diff import state_warnings
+from pipeline.redact import contains_secret
+from pipeline.report.json import plan_json
+
+
+def make_plan(loaded: Loaded, state: State, now: datetime, replace: AbstractSet[str], *,
+              inputs: str = "", changed_since: str | None = None) -> Plan:
+    """The planner over a loaded project and a state, with the command's options checked."""
+    unknown = sorted(set(replace) - set(loaded.graph.actions))
+    if unknown:
+        raise UserError([Diagnostic(f"--replace {a}: no manifest defines this address") for a in unknown])
+    changed = None
+    warnings: list[str] = []
+    if changed_since is not None:
+        changed = git.changed_files(loaded.project.root, changed_since)
+        if CONFIG_FILE in changed:  # the config touches every action
+            changed |= {a.location.path for a in loaded.graph.actions.values()}
+        warnings = _state_changes(loaded, state, changed_since, changed)
+    the_plan = planner.plan(loaded.graph, state, now, frozenset(replace), inputs_digest=inputs,
+                            changed=changed, changed_since=changed_since)
+    return dataclass_replace(the_plan, warnings=tuple(warnings)) if warnings else the_plan
+
+
+def _state_changes(loaded: Loaded, state: State, ref: str, changed: set[str]) -> list[str]:
+    """What the change since ``ref`` does to the state file itself."""
+    store = loaded.store()
+    root = loaded.project.root
+    paths = [p.relative_to(root).as_posix() for p in (store.path, store.journal_path)
+             if p.is_relative_to(root)]
+    if not any(p in changed for p in paths):
+        return []
+    snapshot, journal = (git.file_at(root, ref, p) for p in paths)
+    try:
+        before = store.parse(snapshot, journal)
+    except UserError:
+        return [f"replaces a state that could not be read at {ref}"]
+    return state_warnings(before, state, set(loaded.graph.actions))
+
+
+def plan(loaded: Loaded, *, now: datetime | None = None, replace: AbstractSet[str] = frozenset(),
+         changed_since: str | None = None, saving: bool = False) -> Plan:
+    """What apply would do now. Reads the state without locking it. A plan to be saved
+    carries the digest of its inputs, so that applying it can refuse a stale one."""
+    inputs = inputs_digest(loaded) if saving else ""
+    return make_plan(loaded, loaded.store().load(), now or clock.now(), replace, inputs=inputs,
+                     changed_since=changed_since)
+
+
+def plan_command(workspace: Workspace, *, replace: AbstractSet[str] = frozenset(),
+                 changed_since: str | None = None, out: Path | None = None,
+                 full: bool = False) -> Plan:
+    """``pipeline plan``: a plan, remembered when nothing changed, saved to ``out`` if asked.
+
+    A plain plan (no option that changes what it holds, and ``full`` false: every change
+    listed) may come from the summary remembered when nothing has changed since.
+    """
+    plain = not (full or out or changed_since or replace)
+    prints = fingerprint(workspace.project) if plain else None
+    the_plan = remembered_plan(workspace, prints, clock.now()) if prints else None
+    if the_plan is None:
+        loaded = load_workspace(workspace, prints=prints)
+        if prints:
+            the_plan = plan_and_remember(loaded, prints)
+        else:
+            the_plan = plan(loaded, replace=replace, changed_since=changed_since, saving=out is not None)
+    if out is not None:
+        if contains_secret([c.request for c in the_plan.changes]):
+            raise UserError("the plan holds a secret value, so it cannot be saved to a file")
+        atomic_write(out, plan_json(the_plan), durable=False)
+    return the_plan
+
+
+def inputs_digest(loaded: Loaded) -> str:
+    """A digest of everything a plan is made from: pipeline.yaml, every file under
+    content/ (manifests, templates, media), the configuration in force and the site."""
+    project = loaded.project
+    digest = hashlib.sha256()
+    digest.update(project.config.model_dump_json().encode())
+    digest.update(b"\0" + loaded.site.name.encode() + b"\0")
+    manifests, others = project.scan()  # symlinked folders included, as Jinja reads them
+    for shown in [CONFIG_FILE, *sorted(manifests + others)]:
+        digest.update(shown.encode() + b"\0")
+        digest.update(hashlib.sha256((project.root / shown).read_bytes()).digest())
+    return "sha256:" + digest.hexdigest()
+
+
+# ---------------------------------------------------------------- remembered plans
+#
+# A plan of a repository where nothing changed is the same plan: same manifests, same
+# templates and config, same state, and no schedule or upload expiry passed since. Its
+# summary (counts, and the changes that are not unchanged) is remembered in
+# .pipeline/cache, so that a plan on every push costs a hash of the files, not a
+# compile and a planning of every action. Only `plan`'s text and Markdown use it;
+# apply, saved plans and JSON always plan in full.
+
+_SUMMARY = Path("cache") / "plan.marshal"
+
+
+def _summary_key(workspace: Workspace, prints: Fingerprint) -> str:
+    store = workspace.store()
+    digest = hashlib.sha256(f"{prints.key()}:{workspace.site.name}:".encode())
+    for path in (store.path, store.journal_path):
+        data = read_nofollow(path)
+        digest.update(b"-" if data is None else hashlib.sha256(data).digest())
+    return digest.hexdigest()
+
+
+def remembered_plan(workspace: Workspace, prints: Fingerprint, now: datetime) -> Plan | None:
+    """The summary of the last plan, if nothing it rests on has changed since."""
+    blob = read_blob(workspace.project.root / PRIVATE_DIR / _SUMMARY)
+    if not isinstance(blob, dict) or blob.get("key") != _summary_key(workspace, prints):
+        return None
+    until = blob.get("valid_until")
+    if until is not None and now >= datetime.fromisoformat(until):
+        return None  # a scheduled post came due, or an upload expired
+    try:
+        summary = PLAN_FILE.validate_python(blob["plan"])
+    except (ValidationError, KeyError, TypeError):
+        return None
+    return dataclass_replace(summary, created_at=now)
+
+
+def plan_and_remember(loaded: Loaded, prints: Fingerprint, now: datetime | None = None) -> Plan:
+    """A full plan, whose summary is remembered for the next run."""
+    now = now or clock.now()
+    state = loaded.store().load()
+    the_plan = make_plan(loaded, state, now, frozenset())
+    listed = tuple(c for c in the_plan.changes if c.kind != "noop" or c.moved_from)
+    summary = dataclass_replace(the_plan, changes=listed,
+                                noop_omitted=len(the_plan.changes) - len(listed))
+    times = [c.publish_at for c in the_plan.changes if c.kind == "wait" and c.publish_at and c.publish_at > now]
+    for record in state.resources.values():
+        ttl = catalog.BY_TYPE[record.type].unattached_ttl if record.type in catalog.BY_TYPE else None
+        if ttl and record.published_at and record.published_at + ttl > now:
+            times.append(record.published_at + ttl)
+    if contains_secret([c.request for c in listed]):
+        return the_plan  # a secret is never written down
+    private_dir(loaded.project.root)
+    write_blob(loaded.project.root / PRIVATE_DIR / _SUMMARY, {
+        "key": _summary_key(loaded, prints),
+        "valid_until": min(times).isoformat() if times else None,
+        "plan": PLAN_FILE.dump_python(summary, mode="json"),
+    })
+    return the_plan

@@ -1,0 +1,114 @@
+"""The CLI's frame: the command group, the one error handler, output, and shared options.
+
+A known error (``PipelineError``) becomes its message and exit 1; anything else is a
+bug: its traceback goes to a crash log whose path is printed, and the exit code is 3.
+Only click is imported here, so ``pipeline --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+import traceback
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from pipeline import __version__
+from pipeline.errors import PipelineError, UserError
+from pipeline.redact import redact
+
+__all__ = ["EXIT_BUG", "EXIT_ERROR", "EXIT_OK", "EXIT_PENDING", "UserError", "announce", "cli",
+           "echo", "fail", "replace_option", "start", "yes_option"]
+
+
+EXIT_OK, EXIT_ERROR, EXIT_PENDING, EXIT_BUG = 0, 1, 2, 3
+
+
+class _Group(click.Group):
+    """Turns a known error into its message and exit 1, anything else into a crash log."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UserError as exc:
+            for diagnostic in exc.diagnostics:
+                echo(click.style("error: ", fg="red") + str(diagnostic), err=True)
+            from pipeline.report import github  # each error also becomes an annotation on its line
+
+            if github.active():
+                for diagnostic in exc.diagnostics:
+                    command(github.error_command(diagnostic))
+            fail(EXIT_ERROR)
+        except PipelineError as exc:
+            echo(click.style("error: ", fg="red") + str(exc), err=True)
+            fail(EXIT_ERROR)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception:  # noqa: BLE001 - a bug: keep the traceback, show its file
+            log = _crash_log(ctx)
+            echo(f"error: an unexpected error occurred; the traceback is in {log}", err=True)
+            fail(EXIT_BUG)
+
+
+def echo(message: str = "", *, err: bool = False, nl: bool = True, control: str = "") -> None:
+    """``click.echo`` of ``message`` with every registered secret masked and every line
+    neutralised (no workflow command, no raw control or bidirectional character): all
+    output passes here. ``control`` is the CLI's own terminal control, put before it."""
+    from pipeline.report.safe import neutralise
+
+    click.echo(control + neutralise(redact(message)), err=err, nl=nl)
+
+
+def command(line: str) -> None:
+    """One of the CLI's own GitHub workflow commands (an annotation), printed as is: its
+    data was escaped by ``report.github`` and its secrets masked."""
+    click.echo(redact(line))
+
+
+def fail(code: int) -> NoReturn:
+    raise click.exceptions.Exit(code)
+
+
+def _crash_log(ctx: click.Context) -> Path:
+    folder = Path(tempfile.gettempdir()) / "pipeline-logs"
+    project = (ctx.obj or {}).get("project")
+    if project and (Path(project) / "pipeline.yaml").is_file():
+        from pipeline.load.project import private_dir
+
+        folder = private_dir(Path(project)) / "logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"crash-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.log"
+    path.write_text(redact(traceback.format_exc()), encoding="utf-8")
+    return path
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="pipeline")
+@click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The folder holding pipeline.yaml (default: this folder or a parent).")
+@click.pass_context
+def cli(ctx: click.Context, project: Path | None) -> None:
+    """Publish reviewed YAML manifests to social networks through the OneAll Push API."""
+    ctx.obj = {"project": project or Path.cwd()}
+
+
+def start(ctx: click.Context) -> Path:
+    return Path(ctx.obj["project"])
+
+
+def announce(site: Any) -> None:
+    if site.is_sandbox:
+        echo(click.style("sandbox: ", fg="cyan", bold=True)
+                   + "no OneAll site is configured, so this run uses the embedded sandbox; "
+                     "nothing is published for real.", err=True)
+
+
+# Options that more than one command takes, declared once.
+replace_option = click.option(
+    "--replace", "replace", multiple=True, metavar="ADDRESS",
+    help="Publish this address anew although it was published before (then delete the old "
+         "post, where OneAll can).")
+yes_option = click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")

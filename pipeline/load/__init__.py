@@ -1,0 +1,1 @@
+"""Load: read pipeline.yaml and the manifests, render them, and compile them into desired actions."""

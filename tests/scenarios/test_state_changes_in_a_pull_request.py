@@ -1,0 +1,63 @@
+"""A pull request that edits the state is loud: its plan names what the edit does, first,
+in text, in Markdown and as an annotation on the state file."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+from pipeline.oneall.sandbox import SandboxServer
+from tests.helpers import LAUNCH, Project
+
+STATE = "state/state.json"
+
+
+def git(project: Project, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(project.root), "-c", "user.name=Author",
+                           "-c", "user.email=author@acme.example", *args],
+                          check=True, capture_output=True, text=True).stdout
+
+
+def _main_with_published_posts(project: Project, site_env: dict[str, str]) -> None:
+    git(project, "init", "-q", "-b", "main")
+    project.manifest("posts/launch", LAUNCH)
+    assert project.run("apply", "--yes", env=site_env).exit_code == 0
+    git(project, "add", ".")
+    git(project, "commit", "-qm", "launch, published")
+    git(project, "checkout", "-qb", "pr")
+
+
+def test_forgetting_and_forging_in_a_pull_request_are_named_first_everywhere(
+        project: Project, sandbox: SandboxServer, site_env: dict[str, str]) -> None:
+    _main_with_published_posts(project, site_env)
+    doc = json.loads((project.root / STATE).read_text())
+    del doc["resources"]["posts/launch/tweet"]
+    doc["resources"]["posts/never/sent"] = {"type": "twitter.post", "identity": "acme-twitter",
+                                            "digest": "sha256:x", "status": "published",
+                                            "result": {"post_id": "99"}}
+    (project.root / STATE).write_text(json.dumps(doc, indent=2))
+    git(project, "commit", "-qam", "innocent cleanup")
+    plan_env = {k: v for k, v in site_env.items() if k != "ONEALL_PRIVATE_KEY"}  # a PR's plan has no keys
+
+    text = project.run("plan", "--changed-since", "main", env=plan_env).stdout
+    assert text.startswith("WARNING: this change edits the state: it forgets posts/launch/tweet, "
+                           "which is published: merging re-publishes it.")
+    assert "records posts/never/sent as published (post_id=99): merging never publishes it" in text
+
+    markdown = project.run("plan", "--changed-since", "main", "--format", "markdown", env=plan_env).stdout
+    assert markdown.index("This pull request changes the state itself") < markdown.index("to create")
+    assert "forgets posts/launch/tweet" in markdown.replace("\\", "")
+
+    annotated = project.run("plan", "--changed-since", "main", env={**plan_env, "GITHUB_ACTIONS": "true"}).stdout
+    warnings = [line for line in annotated.splitlines() if line.startswith("::warning")]
+    assert len(warnings) == 2 and all(w.startswith(f"::warning file={STATE}::") for w in warnings)
+
+
+def test_a_pull_request_that_leaves_the_state_alone_has_no_warning(
+        project: Project, sandbox: SandboxServer, site_env: dict[str, str]) -> None:
+    _main_with_published_posts(project, site_env)
+    project.manifest("posts/more", LAUNCH.replace("is out!", "is here!"))
+    git(project, "add", ".")
+    git(project, "commit", "-qm", "another post")
+    text = project.run("plan", "--changed-since", "main", env=site_env).stdout
+    assert "WARNING" not in text and "+ posts/more/tweet" in text

@@ -1,0 +1,100 @@
+"""Rendering: strict variables, includes, and a sandbox that templates cannot escape."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.errors import RenderError
+from pipeline.load.render import MAX_OUTPUT_CHARS, Renderer
+
+
+@pytest.fixture
+def renderer(tmp_path: Path) -> Renderer:
+    (tmp_path / "sig.j2").write_text("-- {{ brand }}")
+    return Renderer(tmp_path)
+
+
+def test_plain_strings_are_returned_untouched(renderer: Renderer) -> None:
+    assert renderer.render("no {template} here", {}) == "no {template} here"
+
+
+def test_variables_filters_and_includes(renderer: Renderer) -> None:
+    out = renderer.render("{{ name | upper }} {% include 'sig.j2' %}", {"name": "rocket", "brand": "Acme"})
+    assert out == "ROCKET -- Acme"
+
+
+def test_undefined_variable_is_an_error_not_an_empty_string(renderer: Renderer) -> None:
+    with pytest.raises(RenderError, match="'nope' is undefined"):
+        renderer.render("hi {{ nope }}", {})
+
+
+def test_references_are_not_rendered(renderer: Renderer) -> None:
+    assert renderer.render_value([{"ref": "{{ x }}"}, "{{ x }}"], {"x": "1"}) == [{"ref": "{{ x }}"}, "1"]
+
+
+ESCAPES = [
+    "{{ ''.__class__.__mro__ }}",
+    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+    "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
+    "{{ self.__init__.__globals__ }}",
+    "{{ lipsum.__globals__['os'] }}",
+    "{{ namespace.__init__.__globals__ }}",
+    "{{ [].__class__.__base__.__subclasses__() }}",
+    "{% set x = {} %}{{ x.update({'a': 1}) }}",  # immutable sandbox: no mutation
+    "{{ (1).__class__ }}",
+    "{{ config }}",
+]
+
+
+@pytest.mark.parametrize("source", ESCAPES)
+def test_sandbox_escape_attempts_are_refused(renderer: Renderer, source: str) -> None:
+    with pytest.raises(RenderError) as err:
+        renderer.render(source, {})
+    assert "sandbox" in err.value.message or "undefined" in err.value.message
+
+
+def test_runaway_output_is_capped(renderer: Renderer) -> None:
+    with pytest.raises(RenderError, match="exceeds"):
+        renderer.render("{% for i in range(100000) %}xxxxxxxxxx{% endfor %}", {})
+    assert MAX_OUTPUT_CHARS < 100000 * 10
+
+
+def test_template_is_compiled_once_per_distinct_source(renderer: Renderer) -> None:
+    for n in range(3):
+        assert renderer.render("{{ n | string }}", {"n": n}) == str(n)
+    assert len(renderer._compiled) == 1
+
+
+def test_the_fast_path_renders_exactly_as_jinja(tmp_path: Path) -> None:
+    """The compiled-free path for {{ a.b }} and {% include %} against Jinja itself."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    (tmp_path / "sig.j2").write_text("-- {{ brand }} {{ links.shop }}\n")
+    (tmp_path / "two.j2").write_text("{% include 'sig.j2' %}!")
+    fast, slow = Renderer(tmp_path), Renderer(tmp_path, fast=False)
+    context = {"brand": "Acme", "n": 3, "f": 1.5, "yes": True, "links": {"shop": "https://a.example", "items": "x"},
+               "nested": {"a": {"b": "deep"}}, "empty": "", "none": None, "list": [1, 2]}
+    pieces = st.sampled_from([
+        "{{ brand }}", "{{brand}}", "{{  n  }}", "{{ f }}", "{{ yes }}", "{{ links.shop }}", "{{ links.items }}",
+        "{{ nested.a.b }}", "{{ empty }}", "{{ none }}", "{{ list }}", "{{ missing }}", "{{ links.nope }}",
+        "{% include 'sig.j2' %}", "{%include \"two.j2\"%}", "{% include 'nope.j2' %}",
+        "{{ brand | upper }}", "{%- include 'sig.j2' -%}", "text ", " ", "\n", "\r\n", "{", "}", "%", "#",
+        "{# c #}", "é🚀",
+    ])
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.lists(pieces, max_size=6))
+    def same(parts: list[str]) -> None:
+        source = "".join(parts)
+        outcomes = []
+        for renderer in (fast, slow):
+            try:
+                outcomes.append(("ok", renderer.render(source, context)))
+            except RenderError as exc:
+                outcomes.append(("error", exc.message))
+        assert outcomes[0] == outcomes[1], source
+
+    same()
