@@ -10,6 +10,7 @@ import pytest
 from pipeline.catalog import BY_TYPE
 from pipeline.errors import ApiError, OutcomeUnknownError, TransportError
 from pipeline.oneall.client import Credentials, OneAllClient, RetryPolicy
+from pipeline.oneall.pull import parse_page
 from pipeline.oneall.sandbox import SandboxServer
 from tests.helpers import PRIVATE_KEY, PUBLIC_KEY, TOKENS
 
@@ -109,11 +110,12 @@ def test_pull_lists_tweets_newest_first(sandbox: SandboxServer) -> None:
     c = client(sandbox)
     for text in ("one", "two", "three"):
         c.push(BY_TYPE["twitter.post"], TWITTER, {"message": text})
-    data = c.pull(f"/pull/identities/{TWITTER}/twitter/tweets.json", {"entries_per_page": 2})
-    assert data["object"] == "tweets"
-    assert [e["message"] for e in data["entries"]] == ["three", "two"]
-    assert data["pagination"]["total_entries"] == 3
-    assert all(e["post_location"].endswith(e["post_id"]) and e["date"] for e in data["entries"])
+    data = c.pull(f"/pull/identities/{TWITTER}/twitter/tweets.json",
+                  {"entries_per_page": 2, "order_direction": "desc"})
+    page = parse_page(data, BY_TYPE["twitter.post"])
+    assert [e.text for e in page.entries] == ["three", "two"]
+    assert data["tweets"]["pagination"]["total_entries"] == 3 and not page.last
+    assert all(e.url and e.id and e.url.endswith(e.id) and e.date for e in page.entries)
 
 
 def test_credentials_repr_hides_the_private_key() -> None:
