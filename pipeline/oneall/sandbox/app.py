@@ -57,15 +57,13 @@ class Sandbox:
     ``pull_shape`` and ``entry_names``: how Pull answers are shaped (see ``listing``).
     ``rewrite_links``: store tweets as Twitter does, links as t.co URLs, white space
     collapsed. ``clock_offset``: seconds that OneAll's clock (the ``Date`` header, the
-    envelope's date, entry dates) is ahead of the local one. ``strict_push``: a Push
-    also obeys the catalogue's link-or-attachments and video-alone rules (a PUT always
-    does); off by default while the project's example content breaks them.
+    envelope's date, entry dates) is ahead of the local one.
     """
 
     def __init__(self, public_key: str, private_key: str, *, db_path: Path | None = None,
                  faults: Faults | None = None, seed: int | None = None,
                  pull_shape: PullShape = "nested", entry_names: EntryNames = "long",
-                 rewrite_links: bool = False, clock_offset: float = 0.0, strict_push: bool = False) -> None:
+                 rewrite_links: bool = False, clock_offset: float = 0.0) -> None:
         if pull_shape not in PULL_SHAPES or entry_names not in ENTRY_NAMES:
             raise ValueError(f"pull_shape is one of {PULL_SHAPES}, entry_names one of {ENTRY_NAMES}")
         self.public_key = public_key
@@ -75,7 +73,6 @@ class Sandbox:
         self.entry_names: EntryNames = entry_names
         self.rewrite_links = rewrite_links
         self.clock_offset = clock_offset
-        self.strict_push = strict_push
         self.received: list[Received] = []
         self.store = Store(db_path)
         self._lock = threading.Lock()
@@ -231,10 +228,9 @@ class Sandbox:
                 raise Refused(400, "Missing required field pin.board")
             # An id, or ``<user>/<board>`` as in the board's URL; unknown: refused like the path's.
             params = {"board": self.store.board_id(identity.token, board, by="path") or board}
-        values = check_node(endpoint, node, params, exclusive=self.strict_push)
-        values = {k: v for k, v in values.items() if v is not None}
+        values = {k: v for k, v in check_node(endpoint, node, params).items() if v is not None}
         check_one_of(endpoint, values)
-        check_targets(endpoint, self.store, identity, values, alone=self.strict_push)
+        check_targets(endpoint, self.store, identity, values)
         data: dict[str, Any] = {"provider": endpoint.network, "object": endpoint.object}
         data.update(IdMinter(self._random, identity.token, identity.name).for_endpoint(endpoint, values))
         fields = {endpoint.by_name[k].wire_name: v for k, v in values.items()}

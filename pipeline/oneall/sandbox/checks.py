@@ -54,15 +54,14 @@ def read_node(raw: bytes, api: str, node_path: tuple[str, ...]) -> dict[str, Any
 
 
 def check_node(endpoint: Endpoint, node: dict[str, Any], params: dict[str, str], *,
-               only: tuple[str, ...] | None = None, exclusive: bool = True,
-               node_name: str | None = None) -> dict[str, Any]:
+               only: tuple[str, ...] | None = None, node_name: str | None = None) -> dict[str, Any]:
     """The node's fields by manifest name, path parameters included.
 
     ``only``: the fields a PUT may name (the catalogue's ``update.editable``); of the
     required fields, only those must be given. ``link: ""`` means no link, as OneAll's
-    PHP SDK sends it: such a field comes back as ``None``. ``exclusive``: refuse fields
-    of one of the endpoint's ``exclusive`` groups given together (link and attachments).
-    ``node_name`` names the node in messages (a PUT's differs from the Push node).
+    PHP SDK sends it: such a field comes back as ``None``. ``node_name`` names the node
+    in messages (a PUT's differs from the Push node). A link and attachments (the
+    endpoint's ``exclusive`` groups) are never given together.
 
     Raises:
         Refused: 400 for an unknown field, a bad value, a missing required field,
@@ -86,7 +85,7 @@ def check_node(endpoint: Endpoint, node: dict[str, Any], params: dict[str, str],
     for spec in allowed:
         if spec.required and values.get(spec.name) is None:
             raise Refused(400, f"Missing required field {node_name}.{spec.wire_name}")
-    for group in endpoint.exclusive if exclusive else ():
+    for group in endpoint.exclusive:
         given = [name for name in group if values.get(name)]
         if len(given) > 1:
             raise Refused(400, f"Give {' or '.join(group)}, not both")
@@ -132,10 +131,9 @@ def check_value(spec: catalog.Field, value: Any) -> str | None:
     return None
 
 
-def check_targets(endpoint: Endpoint, store: Store, identity: Identity, values: dict[str, Any], *,
-                  alone: bool = True) -> None:
+def check_targets(endpoint: Endpoint, store: Store, identity: Identity, values: dict[str, Any]) -> None:
     """What the network itself refuses: unknown boards/playlists/media, a video with
-    other media (when ``alone``: a field's ``alone`` rule), a duplicate tweet.
+    other media (a field's ``alone`` rule), a duplicate tweet.
 
     Raises:
         Refused: 404 for an unknown board or playlist in the path, 400 for unknown media
@@ -153,7 +151,7 @@ def check_targets(endpoint: Endpoint, store: Store, identity: Identity, values: 
             if found is None:
                 what = "/".join(t.split(".")[-1] for t in spec.accepts)
                 raise Refused(404 if spec.in_path else 400, f"Unknown {what} {value!r} for {spec.name}")
-        if alone and len(types) > 1 and set(types) & set(spec.alone):
+        if len(types) > 1 and set(types) & set(spec.alone):
             raise Refused(400, f"Invalid {endpoint.node_name}.{spec.wire_name}: "
                                f"a {' or '.join(spec.alone)} goes alone")
     if endpoint.type == "twitter.post" and "message" in values:

@@ -32,8 +32,7 @@ def test_empty_attachments_and_an_empty_link_mean_none(api: Api) -> None:
     assert "link" not in entry and entry["attachments"] == []
 
 
-def test_an_empty_link_with_attachments_is_not_both(serve: Any) -> None:
-    api: Api = serve(strict_push=True)
+def test_an_empty_link_with_attachments_is_not_both(api: Api) -> None:
     picture = api.push("facebook.picture", {"url": PICTURE})["picture_id"]
     answer = post(api, "facebook", "facebook/post.json", {"post": {"message": "m", "link": "", "attachments": [picture]}})
     assert answer.status_code == 200, answer.text
@@ -88,8 +87,7 @@ def test_a_playlist_item_with_a_numeric_video_id_is_400(api: Api) -> None:
     assert status(answer)["info"] == "Invalid video.video_id: must be an id, as a string"
 
 
-def test_a_strict_push_keeps_a_video_alone_in_a_tweet(serve: Any) -> None:
-    api: Api = serve(strict_push=True)
+def test_a_video_goes_alone_in_a_tweet(api: Api) -> None:
     video = api.push("twitter.video", {"video_url": "https://cdn.example/v.mp4"})["video_id"]
     picture = api.push("twitter.picture", {"url": PICTURE})["picture_id"]
     mixed = post(api, "twitter", "twitter/post.json", {"post": {"message": "m", "attachments": [video, picture]}})
