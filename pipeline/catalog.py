@@ -33,8 +33,8 @@ RESULT_ENVELOPE_FIELDS = ("provider", "object")
 PULL_MAX_PAGE = 500
 #: Where an entry keeps its id, URL, text and date [contract]: the first key present
 #: wins; ``{object}`` is the endpoint's result object (``post``, ``pin`` …).
-PULL_ENTRY_ID = ("id", "{object}_id")
-PULL_ENTRY_URL = ("url", "{object}_location")
+PULL_ENTRY_ID = ("{object}_id", "id")
+PULL_ENTRY_URL = ("{object}_location", "url")
 PULL_ENTRY_TEXT = ("text", "message")
 PULL_ENTRY_DATE = ("date", "date_creation")
 
