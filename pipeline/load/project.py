@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -13,6 +14,7 @@ from pydantic import ValidationError
 from pipeline.errors import Diagnostic, Location, UserError
 from pipeline.model.config import Config
 from pipeline.redact import register
+from pipeline.load.reads import Refused, kind, resolve_inside
 from pipeline.load.source import Document, Loc, load
 from pipeline.load.diagnostics import diagnostics_from
 
@@ -20,6 +22,17 @@ CONFIG_FILE = "pipeline.yaml"
 CONTENT_DIR = "content"
 TEMPLATES_DIR = "templates"  # under content/
 MANIFEST_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What a scan of ``content/`` found: project-relative POSIX paths in a stable order,
+    the real path of each, and every entry refused (a symlink leading out, a FIFO)."""
+
+    manifests: list[str]
+    others: list[str]  # templates and media
+    real: dict[str, str]
+    problems: list[Diagnostic]
 
 
 @dataclass(frozen=True)
@@ -38,33 +51,70 @@ class Project:
     def templates_dir(self) -> Path:
         return self.content_dir / TEMPLATES_DIR
 
-    def scan(self) -> tuple[list[str], list[str]]:
-        """Every file under ``content/`` as project-relative POSIX paths, in a stable
-        order: the manifests, then the rest (templates and media). One walk, with
-        ``os.scandir``: pathlib costs seconds over ten thousand files."""
+    def real_content(self) -> str:
+        """The real path of ``content/``, which must itself be inside the project.
+
+        Raises:
+            Refused: ``content/`` is a symlink that leads out of the project.
+        """
+        return resolve_inside(self.content_dir, os.path.realpath(self.root), "the project")
+
+    def survey(self) -> Listing:
+        """Every file under ``content/``, walked once with ``os.scandir`` (pathlib costs
+        seconds over ten thousand files).
+
+        A symlink (to a file or a folder) is followed only when its target stays inside
+        ``content/``; anything that is not a folder or a regular file is left out, and
+        reported when it is a manifest or a folder (a template or a medium is reported
+        where it is used). The
+        real path of an entry that is no symlink is its folder's plus its name: no
+        ``realpath`` per file.
+        """
         manifests: list[str] = []
         others: list[str] = []
-        stack = [(str(self.content_dir), CONTENT_DIR)]
+        real: dict[str, str] = {}
+        problems: list[Diagnostic] = []
+        try:
+            content = self.real_content()
+        except Refused as refused:
+            return Listing([], [], {}, [Diagnostic(f"folder {refused.message}", Location(CONTENT_DIR))])
+        stack = [(content, CONTENT_DIR)]
         seen: set[str] = set()  # folders by real path: a symlinked one is followed once
         while stack:
             folder, shown = stack.pop()
-            real = os.path.realpath(folder)
-            if real in seen:
+            if folder in seen:
                 continue
-            seen.add(real)
+            seen.add(folder)
             try:
                 entries = list(os.scandir(folder))
             except OSError:
                 continue
             for entry in entries:
                 rel = f"{shown}/{entry.name}"
-                if entry.is_dir():  # symlinked folders too: Jinja's loader follows them
-                    stack.append((entry.path, rel))
-                elif entry.is_file():
-                    in_templates = rel.startswith(f"{CONTENT_DIR}/{TEMPLATES_DIR}/")
-                    is_manifest = rel.endswith(MANIFEST_SUFFIXES) and not in_templates
-                    (manifests if is_manifest else others).append(rel)
-        return sorted(manifests), sorted(others)
+                try:
+                    path, is_dir = _vet(entry, content)
+                except FileNotFoundError:
+                    continue  # a dangling symlink that stays inside: nothing to read
+                except Refused as refused:
+                    # A manifest or a folder is refused here; a template or a medium
+                    # where a manifest or a template names it.
+                    if _is_manifest(rel) or os.path.isdir(entry.path):
+                        message = "symlink leads out of content/: nothing outside is read" \
+                            if entry.is_symlink() and refused.message.startswith("leads out") \
+                            else f"file {refused.message}"
+                        problems.append(Diagnostic(message, Location(rel)))
+                    continue
+                if is_dir:
+                    stack.append((path, rel))
+                    continue
+                (manifests if _is_manifest(rel) else others).append(rel)
+                real[rel] = path
+        return Listing(sorted(manifests), sorted(others), real, sorted(problems, key=Diagnostic.sort_key))
+
+    def scan(self) -> tuple[list[str], list[str]]:
+        """The manifests, then the rest (templates and media), as ``survey`` finds them."""
+        listing = self.survey()
+        return listing.manifests, listing.others
 
     def manifest_paths(self) -> list[Path]:
         """Every manifest under ``content/``, in a stable order; templates excluded."""
@@ -76,6 +126,35 @@ class Project:
             return path.relative_to(self.root).as_posix()
         except ValueError:
             return str(path)
+
+
+def _is_manifest(rel: str) -> bool:
+    return rel.endswith(MANIFEST_SUFFIXES) and not rel.startswith(f"{CONTENT_DIR}/{TEMPLATES_DIR}/")
+
+
+def _vet(entry: os.DirEntry[str], content: str) -> tuple[str, bool]:
+    """The real path of a scanned entry and whether it is a folder.
+
+    Raises:
+        Refused: a symlink leading out of ``content/``, or neither a folder nor a regular file.
+        FileNotFoundError: a dangling symlink.
+    """
+    if entry.is_symlink():
+        path = resolve_inside(entry.path, content, "content/")
+        mode = os.stat(path).st_mode
+    else:
+        path = entry.path  # its folder's real path and its name: real too
+        if entry.is_dir(follow_symlinks=False):
+            return path, True
+        if entry.is_file(follow_symlinks=False):
+            return path, False
+        mode = entry.stat(follow_symlinks=False).st_mode
+    if stat.S_ISDIR(mode):
+        return path, True
+    what = kind(mode)
+    if what is not None:
+        raise Refused(f"is {what}, not a regular file")
+    return path, False
 
 
 PRIVATE_DIR = ".pipeline"
@@ -99,7 +178,8 @@ def find_root(start: Path) -> Path:
     """The folder holding ``pipeline.yaml``: ``start`` or one of its parents."""
     start = start.resolve()
     for folder in (start, *start.parents):
-        if (folder / CONFIG_FILE).is_file():
+        config = folder / CONFIG_FILE
+        if config.exists() and not config.is_dir():  # a FIFO too: reading it says what is wrong
             return folder
     raise UserError(Diagnostic(
         f"no {CONFIG_FILE} in {start} or any folder above it",
@@ -137,7 +217,7 @@ def _substitute(value: Any, loc: Loc, doc: Document, env: Mapping[str, str],
 
 def load_project(root: Path, env: Mapping[str, str] | None = None) -> Project:
     """Read and validate ``pipeline.yaml``, with ``${env:…}``/``${secret:…}`` filled in."""
-    doc = load(root / CONFIG_FILE, CONFIG_FILE)
+    doc = load(root / CONFIG_FILE, CONFIG_FILE, inside=(os.path.realpath(root), "the project"))
     if not isinstance(doc.data, dict):
         raise UserError(Diagnostic("pipeline.yaml must be a mapping", Location(CONFIG_FILE, 1, 1)))
     problems: list[Diagnostic] = []
