@@ -28,6 +28,7 @@ from pipeline.model.action import DesiredAction, RefUse
 from pipeline.load.project import PRIVATE_DIR, Project, private_dir
 from pipeline.load.reads import Refused, read_capped
 from pipeline.load.source import MAX_FILE_BYTES
+from pipeline.load.bounds import MAX_TEMPLATE_BYTES
 from pipeline.redact import active as secrets_active
 from pipeline.redact import contains_secret
 from pipeline.files import atomic_write
@@ -132,8 +133,14 @@ def _compile_chunk(paths: list[tuple[Path, str | None]]) -> list[FileResult]:
 def _compile_serially(project: Project, paths: list[tuple[Path, str | None]]) -> list[FileResult]:
     from pipeline.load.render import Renderer  # Jinja only when something is compiled
 
-    renderer = Renderer(project.templates_dir if project.templates_dir.is_dir() else None)
-    return [compile_file(project, renderer, path, real) for path, real in paths]
+    try:
+        content: str | None = project.real_content()
+    except Refused:
+        content = None  # the scan reports it; no template is read from outside
+    templates = project.templates_dir if content is not None and project.templates_dir.is_dir() else None
+    renderer = Renderer(templates, within=content)
+    with renderer.watching():
+        return [compile_file(project, renderer, path, real) for path, real in paths]
 
 
 def _context_key(project: Project, others: list[str], real: dict[str, str],
@@ -147,7 +154,7 @@ def _context_key(project: Project, others: list[str], real: dict[str, str],
     for shown in others:
         if shown.startswith(templates):
             try:
-                content = hashlib.sha256(read_capped(real[shown], MAX_FILE_BYTES, checked=True)).hexdigest()
+                content = hashlib.sha256(read_capped(real[shown], MAX_TEMPLATE_BYTES, checked=True)).hexdigest()
             except Refused as why:
                 content = f"refused: {why.message}"
             digest.update(f"{shown}:{content}\n".encode())

@@ -48,6 +48,7 @@ def fifo(scene: Scene, relative: str) -> None:
 
 
 Setup = Callable[[Scene], None]
+INCLUDE = TWEET + "    message: \"{% include 'evil.j2' %}\"\n"
 GIB = 4 * 1024 ** 3
 
 MANIFESTS: list[tuple[str, Setup, str]] = [
@@ -82,6 +83,36 @@ MANIFESTS: list[tuple[str, Setup, str]] = [
      f"pipeline.yaml: file is {GIB} bytes, over the limit of 1048576"),
 ]
 
+TEMPLATES: list[tuple[str, Setup, str]] = [
+    ("an include symlinked to a file outside",
+     lambda s: (link(s, "content/templates/evil.j2", s.outside / "secret.j2"), write(s, "content/x.yaml", INCLUDE)),
+     "content/x.yaml:5:14: template 'evil.j2' leads out of content/templates/ (through a symlink)"),
+    ("an include symlinked to /proc/self/environ",
+     lambda s: (link(s, "content/templates/evil.j2", "/proc/self/environ"), write(s, "content/x.yaml", INCLUDE)),
+     "content/x.yaml:5:14: template 'evil.j2' leads out of content/templates/ (through a symlink)"),
+    ("an import through a symlinked folder leading out",
+     lambda s: (link(s, "content/templates/ext", s.outside),
+                write(s, "content/x.yaml", TWEET + "    message: \"{% import 'ext/secret.j2' as m %}x\"\n")),
+     "content/x.yaml:5:14: template 'ext/secret.j2' leads out of content/templates/ (through a symlink)"),
+    ("templates/ itself symlinked out of content/",
+     lambda s: (os.rename(s.root / "content/templates", s.root / "kept"), link(s, "content/templates", s.outside),
+                write(s, "content/x.yaml", TWEET + "    message: \"{% include 'secret.j2' %}\"\n")),
+     "content/x.yaml:5:14: template 'secret.j2' leads out of content/ (through a symlink)"),
+    ("an include of a 4 GiB template (sparse)",
+     lambda s: (sparse(s, "content/templates/evil.j2", GIB), write(s, "content/x.yaml", INCLUDE)),
+     f"content/x.yaml:5:14: template 'evil.j2' is {GIB} bytes, over the limit of 65536"),
+    ("an include symlinked to a file of content/ outside templates/",
+     lambda s: (write(s, "content/notes/sig.j2", "x"), link(s, "content/templates/evil.j2", "../notes/sig.j2"),
+                write(s, "content/x.yaml", INCLUDE)),
+     "content/x.yaml:5:14: template 'evil.j2' leads out of content/templates/ (through a symlink)"),
+    ("an include of a folder",
+     lambda s: ((s.root / "content/templates/evil.j2").mkdir(), write(s, "content/x.yaml", INCLUDE)),
+     "content/x.yaml:5:14: template 'evil.j2' is a folder, not a regular file"),
+    ("an include reaching up with ..",
+     lambda s: write(s, "content/x.yaml", TWEET + "    message: \"{% include '../../pipeline.yaml' %}\"\n"),
+     "content/x.yaml:5:14: template '../../pipeline.yaml' not found in content/templates/"),
+]
+
 MEDIA: list[tuple[str, Setup, str]] = [
     ("a picture symlinked to a file outside",
      lambda s: (link(s, "content/media/evil.png", s.outside / "secret.png"),
@@ -109,7 +140,7 @@ MEDIA: list[tuple[str, Setup, str]] = [
      "content/x.yaml:6:23: file 'media/evil.mp4' leads out of content/ (through a symlink)"),
 ]
 
-CASES = [pytest.param(setup, message, id=name) for name, setup, message in MANIFESTS + MEDIA]
+CASES = [pytest.param(setup, message, id=name) for name, setup, message in MANIFESTS + TEMPLATES + MEDIA]
 
 
 @pytest.mark.parametrize(("setup", "message"), CASES)
@@ -123,6 +154,9 @@ FIFOS: list[tuple[str, Setup, str]] = [
     ("a manifest that is a FIFO",
      lambda s: fifo(s, "content/posts/evil.yaml"),
      "content/posts/evil.yaml: file is a FIFO, not a regular file"),
+    ("an include of a FIFO",
+     lambda s: (fifo(s, "content/templates/evil.j2"), write(s, "content/x.yaml", INCLUDE)),
+     "content/x.yaml:5:14: template 'evil.j2' is a FIFO, not a regular file"),
     ("a picture that is a FIFO",
      lambda s: (fifo(s, "content/media/evil.png"), write(s, "content/x.yaml", PICTURE + "    file: media/evil.png\n")),
      "content/x.yaml:5:11: file 'media/evil.png' is a FIFO, not a regular file"),
