@@ -27,6 +27,8 @@ from pipeline.load.reads import Refused
 from pipeline.load.source import Document, load
 from pipeline.load.diagnostics import diagnostics_from
 from pipeline.model.action import DesiredAction, RefUse, request_digest
+from pipeline.redact import active as secrets_active
+from pipeline.redact import contains_secret
 
 if TYPE_CHECKING:  # Jinja is imported only when something is rendered: not on a warm plan
     from pipeline.load.render import Renderer
@@ -213,6 +215,13 @@ def _compile_action(doc: Document, prefix: str, name: str, raw: Any, default_pub
     request, refs = _request(model, endpoint, doc, loc, prefix, media)
     if media.problems:
         return None, media.problems
+    if secrets_active():
+        leaks = [Diagnostic(
+            f"{field!r} holds a secret value after rendering; a secret configures, it is never "
+            "sent in a post", doc.locate(loc + ((field,) if field in raw else ())))
+            for field, value in request.items() if contains_secret(value)]
+        if leaks:
+            return None, leaks
     address = f"{prefix}/{name}"
     return DesiredAction(
         address=address, type=endpoint.type, identity=model.identity,  # type: ignore[attr-defined]
