@@ -183,18 +183,39 @@ def _code_digest() -> str:
     return _CODE[0]
 
 
+#: The largest cache file read back: ten thousand manifests take a few megabytes.
+MAX_BLOB_BYTES = 256 * 1024 * 1024
+
+
+def _private(path: Path) -> bool:
+    """Whether ``path`` is in the project's own ``.pipeline/``, through no symlink: a
+    pull request could commit one leading elsewhere, or a FIFO in its place."""
+    parts = path.parts
+    if PRIVATE_DIR not in parts:
+        return False
+    at = parts.index(PRIVATE_DIR)
+    expected = os.path.join(os.path.realpath(Path(*parts[:at])), *parts[at:-1])
+    return os.path.realpath(path.parent) == expected
+
+
 def read_blob(path: Path) -> Any:
-    """A marshal file of the cache, or None."""
+    """A marshal file of the cache, or None: also when it is not a regular file of
+    ``.pipeline/`` (no symlink on the way), or is over ``MAX_BLOB_BYTES``."""
     try:
-        return marshal.loads(path.read_bytes())
-    except (OSError, ValueError, EOFError, TypeError):
+        if not _private(path):
+            return None
+        return marshal.loads(read_capped(str(path), MAX_BLOB_BYTES))
+    except (Refused, OSError, ValueError, EOFError, TypeError):
         return None
 
 
 def write_blob(path: Path, value: Any) -> None:
-    """Write a marshal file of the cache atomically; a failure only costs time later."""
+    """Write a marshal file of the cache atomically, never through a symlink; a failure
+    only costs time later."""
     try:
-        atomic_write(path, marshal.dumps(value), durable=False)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if _private(path) and not path.is_symlink():
+            atomic_write(path, marshal.dumps(value), durable=False)
     except (OSError, ValueError):
         pass
 

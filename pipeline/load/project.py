@@ -167,10 +167,20 @@ def private_dir(root: Path) -> Path:
     be told about it.
     """
     folder = root / PRIVATE_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    ignore = folder / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text("# Written by pipeline: nothing here belongs in git.\n*\n")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        pass  # a file, or a dangling symlink: refused below
+    if folder.is_symlink() or not folder.is_dir():
+        # A pull request can commit one: nothing is written through it, out of the project.
+        raise UserError(Diagnostic(f"{PRIVATE_DIR} must be pipeline's own folder, not a symlink or a file",
+                                   Location(PRIVATE_DIR), f"remove {PRIVATE_DIR}: pipeline makes it again"))
+    try:  # never through a symlink, even a dangling one
+        fd = os.open(folder / ".gitignore", os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    except FileExistsError:
+        return folder
+    with os.fdopen(fd, "w") as fh:
+        fh.write("# Written by pipeline: nothing here belongs in git.\n*\n")
     return folder
 
 

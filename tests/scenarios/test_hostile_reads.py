@@ -195,3 +195,32 @@ def test_symlinks_that_stay_inside_are_followed(scene: Scene) -> None:
     bodies = [r.body for r in scene.sandbox.sandbox.received if r.method == "POST"]
     assert any("https://acme.example/media/pictures/rocket.png" in str(b) for b in bodies), bodies
     assert any("hi -- Acme Rocket" in str(b) for b in bodies), bodies
+
+
+def test_a_committed_private_folder_leading_out_is_refused_and_nothing_is_written_through_it(scene: Scene) -> None:
+    import shutil
+
+    shutil.rmtree(scene.root / ".pipeline")
+    link(scene, ".pipeline", scene.outside / "folder")
+    scene.project.manifest("posts/more", TWEET + "    message: one more\n")
+    scene.refused(".pipeline: .pipeline must be pipeline's own folder, not a symlink or a file")
+    assert sorted(p.name for p in (scene.outside / "folder").iterdir()) == ["x.yaml"]
+
+
+@pytest.mark.parametrize("plant", [
+    pytest.param(lambda s, p: os.mkfifo(p), id="a FIFO"),
+    pytest.param(lambda s, p: os.symlink("/dev/zero", p), id="a symlink to /dev/zero"),
+    pytest.param(lambda s, p: os.symlink(s.outside / "secret.yaml", p), id="a symlink to a file outside"),
+])
+def test_a_committed_cache_that_is_no_regular_file_is_ignored_without_blocking(
+        scene: Scene, plant: Callable[[Scene, Path], None]) -> None:
+    cache = scene.root / ".pipeline/cache/compile.marshal"
+    cache.unlink()
+    plant(scene, cache)
+    os.unlink(scene.root / ".pipeline/.gitignore")
+    os.symlink(scene.outside / "planted", scene.root / ".pipeline/.gitignore")
+    scene.project.manifest("posts/more", TWEET + "    message: one more\n")
+    code, stdout, stderr = scene.run(isolated=True)  # ends within a minute, or fails
+    assert code == 0, stdout + stderr
+    assert not (scene.outside / "planted").exists()
+    assert [r.method for r in scene.sandbox.sandbox.received] == ["POST"]
