@@ -16,7 +16,7 @@ import marshal
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,9 @@ from pipeline.errors import Diagnostic, Location
 from pipeline.load.compile import Compiled, FileResult, compile_file, merge
 from pipeline.model.action import DesiredAction, RefUse
 from pipeline.load.project import PRIVATE_DIR, Project, private_dir
+from pipeline.load.reads import Refused, read_capped
+from pipeline.load.source import MAX_FILE_BYTES
+from pipeline.load.bounds import MAX_TEMPLATE_BYTES
 from pipeline.redact import active as secrets_active
 from pipeline.redact import contains_secret
 from pipeline.files import atomic_write
@@ -38,10 +41,12 @@ PARALLEL_MIN = 400
 @dataclass(frozen=True)
 class Fingerprint:
     """What a project's compiled result depends on: the context key, and each manifest's
-    content digest, in order."""
+    content digest, in order; with where each file really is, and what the scan refused."""
 
     context: str
     digests: dict[str, str]
+    real: dict[str, str] = field(default_factory=dict)
+    problems: tuple[Diagnostic, ...] = ()
 
     def key(self) -> str:
         digest = hashlib.sha256(self.context.encode())
@@ -52,13 +57,20 @@ class Fingerprint:
 
 def fingerprint(project: Project) -> Fingerprint:
     """Every file read and hashed: a stat-based shortcut would miss an edit that kept the
-    size and the time (cp -p, rsync -a, tar), and reading is cheap."""
-    manifests, others = project.scan()
+    size and the time (cp -p, rsync -a, tar), and reading is cheap. Only what a scan of
+    ``content/`` let through is read, and never more than a manifest's cap; a file
+    refused here is compiled again, which words the refusal."""
+    listing = project.survey()
     digests = {}
-    for shown in manifests:
-        with open(project.root / shown, "rb") as fh:
-            digests[shown] = hashlib.sha256(fh.read()).hexdigest()
-    return Fingerprint(_context_key(project, others), digests)
+    for shown in listing.manifests:
+        try:
+            digests[shown] = hashlib.sha256(read_capped(listing.real[shown], MAX_FILE_BYTES, checked=True)).hexdigest()
+        except Refused as refused:
+            digests[shown] = f"refused: {refused.message}"
+    # What the scan refused is part of the context: a plan remembered before a FIFO or
+    # a symlink leading out appeared is not the plan of the project now.
+    context = _context_key(project, listing.others, listing.real, listing.problems)
+    return Fingerprint(context, digests, listing.real, tuple(listing.problems))
 
 
 def compile_project(project: Project, *, use_cache: bool = True, workers: int | None = None,
@@ -78,7 +90,7 @@ def compile_project(project: Project, *, use_cache: bool = True, workers: int | 
             fresh[shown] = entry
             continue
         todo[shown] = digest
-    compiled = _compile_many(project, [project.root / t for t in todo], workers,
+    compiled = _compile_many(project, [(project.root / t, prints.real.get(t)) for t in todo], workers,
                              PARALLEL_MIN if parallel_min is None else parallel_min)
     for shown, result in zip(todo, compiled):
         results[shown] = result
@@ -90,10 +102,11 @@ def compile_project(project: Project, *, use_cache: bool = True, workers: int | 
     if use_cache and (todo or len(fresh) != len(entries)):
         private_dir(project.root)
         _write_cache(cache_path, context, fresh)
-    return merge([results[shown] for shown in prints.digests])
+    refused = FileResult((), prints.problems, ())
+    return merge([refused, *(results[shown] for shown in prints.digests)])
 
 
-def _compile_many(project: Project, paths: list[Path], workers: int | None,
+def _compile_many(project: Project, paths: list[tuple[Path, str | None]], workers: int | None,
                   parallel_min: int) -> list[FileResult]:
 
     cores = workers or min(os.cpu_count() or 1, 8)
@@ -111,33 +124,48 @@ def _compile_many(project: Project, paths: list[Path], workers: int | None,
 _PROJECT: Project | None = None
 
 
-def _compile_chunk(paths: list[Path]) -> list[FileResult]:
+def _compile_chunk(paths: list[tuple[Path, str | None]]) -> list[FileResult]:
 
     assert _PROJECT is not None
     return _compile_serially(_PROJECT, paths)
 
 
-def _compile_serially(project: Project, paths: list[Path]) -> list[FileResult]:
+def _compile_serially(project: Project, paths: list[tuple[Path, str | None]]) -> list[FileResult]:
     from pipeline.load.render import Renderer  # Jinja only when something is compiled
 
-    renderer = Renderer(project.templates_dir if project.templates_dir.is_dir() else None)
-    return [compile_file(project, renderer, p) for p in paths]
+    try:
+        content: str | None = project.real_content()
+    except Refused:
+        content = None  # the scan reports it; no template is read from outside
+    templates = project.templates_dir if content is not None and project.templates_dir.is_dir() else None
+    renderer = Renderer(templates, within=content)
+    with renderer.watching():
+        return [compile_file(project, renderer, path, real) for path, real in paths]
 
 
-def _context_key(project: Project, others: list[str]) -> str:
+def _context_key(project: Project, others: list[str], real: dict[str, str],
+                 refused: list[Diagnostic]) -> str:
     """What every result depends on besides its own file: this code, the configuration,
     the templates (by content) and the media files (by size and time: only their
-    existence, size and format matter)."""
+    existence, size and format matter), and what the scan refused."""
     digest = hashlib.sha256(f"{CACHE_FORMAT}:{__version__}:{_code_digest()}:".encode())
     digest.update(project.config.model_dump_json().encode())
     templates = f"{project.shown(project.templates_dir)}/"
     for shown in others:
-        path = project.root / shown
         if shown.startswith(templates):
-            digest.update(f"{shown}:{hashlib.sha256(path.read_bytes()).hexdigest()}\n".encode())
+            try:
+                content = hashlib.sha256(read_capped(real[shown], MAX_TEMPLATE_BYTES, checked=True)).hexdigest()
+            except Refused as why:
+                content = f"refused: {why.message}"
+            digest.update(f"{shown}:{content}\n".encode())
         else:
-            stat = os.stat(path)
+            try:
+                stat = os.stat(real[shown])
+            except OSError:
+                continue
             digest.update(f"{shown}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+    for problem in refused:
+        digest.update(f"refused {problem}\n".encode())
     return digest.hexdigest()
 
 
@@ -155,18 +183,39 @@ def _code_digest() -> str:
     return _CODE[0]
 
 
+#: The largest cache file read back: ten thousand manifests take a few megabytes.
+MAX_BLOB_BYTES = 256 * 1024 * 1024
+
+
+def _private(path: Path) -> bool:
+    """Whether ``path`` is in the project's own ``.pipeline/``, through no symlink: a
+    pull request could commit one leading elsewhere, or a FIFO in its place."""
+    parts = path.parts
+    if PRIVATE_DIR not in parts:
+        return False
+    at = parts.index(PRIVATE_DIR)
+    expected = os.path.join(os.path.realpath(Path(*parts[:at])), *parts[at:-1])
+    return os.path.realpath(path.parent) == expected
+
+
 def read_blob(path: Path) -> Any:
-    """A marshal file of the cache, or None."""
+    """A marshal file of the cache, or None: also when it is not a regular file of
+    ``.pipeline/`` (no symlink on the way), or is over ``MAX_BLOB_BYTES``."""
     try:
-        return marshal.loads(path.read_bytes())
-    except (OSError, ValueError, EOFError, TypeError):
+        if not _private(path):
+            return None
+        return marshal.loads(read_capped(str(path), MAX_BLOB_BYTES))
+    except (Refused, OSError, ValueError, EOFError, TypeError):
         return None
 
 
 def write_blob(path: Path, value: Any) -> None:
-    """Write a marshal file of the cache atomically; a failure only costs time later."""
+    """Write a marshal file of the cache atomically, never through a symlink; a failure
+    only costs time later."""
     try:
-        atomic_write(path, marshal.dumps(value), durable=False)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if _private(path) and not path.is_symlink():
+            atomic_write(path, marshal.dumps(value), durable=False)
     except (OSError, ValueError):
         pass
 

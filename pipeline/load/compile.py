@@ -22,10 +22,13 @@ from pipeline.errors import Diagnostic, Location, MediaError, RenderError, UserE
 from pipeline.load.media import media_url
 from pipeline.model.config import NAME_PATTERN, Config
 from pipeline.model.manifest import MediaFile, PublishAt, Ref, action_model
-from pipeline.load.project import Project
+from pipeline.load.project import CONTENT_DIR, Project
+from pipeline.load.reads import Refused
 from pipeline.load.source import Document, load
 from pipeline.load.diagnostics import diagnostics_from
 from pipeline.model.action import DesiredAction, RefUse, request_digest
+from pipeline.redact import active as secrets_active
+from pipeline.redact import contains_secret
 
 if TYPE_CHECKING:  # Jinja is imported only when something is rendered: not on a warm plan
     from pipeline.load.render import Renderer
@@ -61,12 +64,23 @@ class FileResult:
     broken: tuple[str, ...]
 
 
-def compile_file(project: Project, renderer: Renderer, path: Path) -> FileResult:
-    """Load, render and validate one manifest, collecting every problem in it."""
+def compile_file(project: Project, renderer: Renderer, path: Path, real: str | None = None) -> FileResult:
+    """Load, render and validate one manifest, collecting every problem in it.
+
+    ``real``: its real path, as a scan of ``content/`` found it (else it is resolved,
+    and must lie inside ``content/``).
+    """
     shown = project.shown(path)
     prefix = address_prefix(project, shown)
     try:
-        doc = load(path, shown)
+        if real is not None:
+            doc = load(real, shown, vetted=True)
+        else:
+            try:
+                content = project.real_content()
+            except Refused as refused:
+                raise UserError(Diagnostic(f"folder {refused.message}", Location(CONTENT_DIR))) from None
+            doc = load(path, shown, inside=(content, "content/"))
     except UserError as exc:
         return FileResult((), exc.diagnostics, (prefix + "/",))
     found, errors = compile_manifest(doc, prefix, project.config, renderer, project.content_dir)
@@ -201,6 +215,13 @@ def _compile_action(doc: Document, prefix: str, name: str, raw: Any, default_pub
     request, refs = _request(model, endpoint, doc, loc, prefix, media)
     if media.problems:
         return None, media.problems
+    if secrets_active():
+        leaks = [Diagnostic(
+            f"{field!r} holds a secret value after rendering; a secret configures, it is never "
+            "sent in a post", doc.locate(loc + ((field,) if field in raw else ())))
+            for field, value in request.items() if contains_secret(value)]
+        if leaks:
+            return None, leaks
     address = f"{prefix}/{name}"
     return DesiredAction(
         address=address, type=endpoint.type, identity=model.identity,  # type: ignore[attr-defined]

@@ -16,9 +16,9 @@ every refusal and every syntax error is reported by one precise, well-tested pat
 from __future__ import annotations
 
 import math
+import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import yaml as pyyaml
@@ -26,6 +26,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from pipeline.errors import Diagnostic, Location, UserError, YamlRefused
+from pipeline.load.reads import Refused, read_capped, resolve_inside
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_DEPTH = 32
@@ -95,16 +96,24 @@ class Document:
         return depth == len(loc) and node is not None and node.id == "scalar" and node.style in ("|", ">")
 
 
-def read_text(path: Path, shown: str) -> str:
-    """A user's file as text: size-capped, UTF-8 or a clear error."""
+def read_text(path: str | os.PathLike[str], shown: str, *, inside: tuple[str, str] | None = None,
+              vetted: bool = False) -> str:
+    """A user's file as text: a regular file, size-capped before it is read, UTF-8.
+
+    ``inside``: the real path of the folder the file must really be in, and its name as
+    messages show it. ``vetted``: ``path`` is a real path that a scan of that folder just
+    found to be a regular file in it (no ``realpath`` again: thousands of manifests).
+
+    Raises:
+        UserError: at ``shown``, when the file is refused, unreadable or not UTF-8.
+    """
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise UserError(Diagnostic(
-                f"file is {size} bytes, over the limit of {MAX_FILE_BYTES}", Location(shown)))
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise UserError(Diagnostic(f"cannot read: {exc.strerror}", Location(shown))) from None
+        real = os.fspath(path)
+        if inside is not None and not vetted:
+            real = resolve_inside(real, *inside)
+        raw = read_capped(real, MAX_FILE_BYTES, checked=vetted)
+    except Refused as refused:
+        raise UserError(Diagnostic(f"file {refused.message}", Location(shown))) from None
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -113,9 +122,10 @@ def read_text(path: Path, shown: str) -> str:
         raise UserError(Diagnostic("file is not valid UTF-8", Location(shown, line, col))) from None
 
 
-def load(path: Path, shown: str) -> Document:
-    """Read and parse one YAML file; an empty file is an empty mapping."""
-    return parse(read_text(path, shown), shown)
+def load(path: str | os.PathLike[str], shown: str, *, inside: tuple[str, str] | None = None,
+         vetted: bool = False) -> Document:
+    """Read (as ``read_text``) and parse one YAML file; an empty file is an empty mapping."""
+    return parse(read_text(path, shown, inside=inside, vetted=vetted), shown)
 
 
 def parse(text: str, shown: str) -> Document:
