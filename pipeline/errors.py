@@ -132,3 +132,48 @@ class BadEvent(ValueError):
 class IncompleteListing(PipelineError):
     """The Pull API's answers do not prove that a listing holds everything asked for."""
 
+
+class Refused(PipelineError):
+    """A read that is not allowed (outside its folder, a special file, too large);
+    ``message`` says why, naming neither content nor secret."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class TooBig(Exception):
+    """A template operation would build a value over the bounds; ``str()`` says which.
+
+    Not a ``PipelineError``: it is raised inside Jinja and turned into a ``RenderError``."""
+
+
+class TemplateRefused(Exception):
+    """A template file that may not be read: raised by the Jinja loader, worded by the
+    renderer as a ``RenderError`` at the line that includes it."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.name, self.message = name, message
+
+
+class AnswerUnread(Exception):
+    """The client could not read an answer's body whole: the connection broke or stalled."""
+
+
+class AnswerNotDone(Exception):
+    """OneAll surely did not act and says to try later; ``error`` if that is final."""
+
+    def __init__(self, error: ApiError) -> None:
+        self.error = error
+
+
+class SandboxRefusal(Exception):
+    """A request the sandbox refuses, as OneAll would: ``code`` and ``info`` make the
+    error envelope it answers with (never raised outside the sandbox)."""
+
+    def __init__(self, code: int, info: str) -> None:
+        super().__init__(info)
+        self.code = code
+        self.info = info
+

@@ -17,6 +17,8 @@ import re
 from string import Formatter
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
+from pipeline.errors import TooBig
+
 #: Characters of text any one value of a template may hold (the output cap is 64 KiB).
 MAX_VALUE = 256 * 1024
 #: Bits of any integer a template computes (Python prints at most 4300 digits anyway).
@@ -30,10 +32,6 @@ MAX_INDENT = 16
 
 _SIZED = (str, bytes, bytearray)
 _PRINTF = re.compile(r"%(?:\([^)]*\))?[#0\- +]*(\*|\d+)?(?:\.(\*|\d+))?[hlL]?[a-zA-Z%]")
-
-
-class TooBig(Exception):
-    """An operation would build a value over the bounds; ``str()`` says which."""
 
 
 def weight(value: Any, budget: int = MAX_VALUE, per_level: int = 0) -> int:

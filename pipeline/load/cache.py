@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import __version__
-from pipeline.errors import Diagnostic, Location
+from pipeline.errors import Diagnostic, Location, Refused
 from pipeline.load.compile import Compiled, FileResult, compile_file, merge
 from pipeline.model.action import DesiredAction, RefUse
 from pipeline.load.project import PRIVATE_DIR, Project, private_dir
-from pipeline.load.reads import Refused, read_capped
+from pipeline.load.reads import read_capped
 from pipeline.load.source import MAX_FILE_BYTES
 from pipeline.load.bounds import MAX_TEMPLATE_BYTES
 from pipeline.redact import active as secrets_active

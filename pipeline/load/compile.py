@@ -18,12 +18,11 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from pipeline import catalog
 from pipeline.catalog import Kind
-from pipeline.errors import Diagnostic, Location, MediaError, RenderError, UserError
+from pipeline.errors import Diagnostic, Location, MediaError, Refused, RenderError, UserError
 from pipeline.load.media import media_url
 from pipeline.model.config import NAME_PATTERN, Config
 from pipeline.model.manifest import MediaFile, PublishAt, Ref, action_model
 from pipeline.load.project import CONTENT_DIR, Project
-from pipeline.load.reads import Refused
 from pipeline.load.source import Document, load
 from pipeline.load.diagnostics import diagnostics_from
 from pipeline.model.action import DesiredAction, RefUse, request_digest

@@ -15,8 +15,8 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
 from pipeline.catalog import PICTURE_FORMATS, PICTURE_MAX_BYTES
-from pipeline.errors import MediaError
-from pipeline.load.reads import Refused, opened, resolve_inside, stat_regular
+from pipeline.errors import MediaError, Refused
+from pipeline.load.reads import opened, resolve_inside, stat_regular
 
 #: How each picture format OneAll takes begins.
 _MAGIC: tuple[tuple[bytes, str], ...] = (

@@ -11,10 +11,10 @@ from typing import Any, Iterator, Mapping
 
 from pydantic import ValidationError
 
-from pipeline.errors import Diagnostic, Location, UserError
+from pipeline.errors import Diagnostic, Location, Refused, UserError
 from pipeline.model.config import Config
 from pipeline.redact import is_secret, register
-from pipeline.load.reads import Refused, kind, resolve_inside
+from pipeline.load.reads import kind, resolve_inside
 from pipeline.load.source import Document, Loc, load
 from pipeline.load.diagnostics import diagnostics_from
 

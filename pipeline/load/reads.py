@@ -21,20 +21,12 @@ import stat
 from contextlib import contextmanager
 from typing import Iterator
 
-from pipeline.errors import PipelineError
+from pipeline.errors import Refused
 
 _FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NOCTTY", 0) \
     | getattr(os, "O_CLOEXEC", 0)
 _KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
           (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
-
-
-class Refused(PipelineError):
-    """A read that is not allowed; ``message`` says why, naming neither content nor secret."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def is_inside(real: str, real_root: str) -> bool:

@@ -25,8 +25,8 @@ import yaml as pyyaml
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from pipeline.errors import Diagnostic, Location, UserError, YamlRefused
-from pipeline.load.reads import Refused, read_capped, resolve_inside
+from pipeline.errors import Diagnostic, Location, Refused, UserError, YamlRefused
+from pipeline.load.reads import read_capped, resolve_inside
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_DEPTH = 32

@@ -35,7 +35,7 @@ from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from pipeline import __version__
 from pipeline.catalog import MAX_ANSWER_BYTES, Endpoint
-from pipeline.errors import ApiError, OutcomeUnknownError, TransportError
+from pipeline.errors import AnswerNotDone, AnswerUnread, ApiError, OutcomeUnknownError, TransportError
 from pipeline.redact import redact, register
 
 #: Answers that say "not processed, try later" [contract, §5]; 502 and 503 only in
@@ -188,7 +188,7 @@ class OneAllClient:
                 self._learn_clock(response.headers.get("Date"), received)
                 try:
                     body = _read_capped(response, self.max_answer_bytes, self.timeout)
-                except _Unread as exc:
+                except AnswerUnread as exc:
                     if writing:
                         raise OutcomeUnknownError(
                             f"the answer to {method} {resource} broke off ({redact(str(exc))}), "
@@ -202,7 +202,7 @@ class OneAllClient:
                 self._learn_clock(envelope.date, received)  # OneAll's own word beats a header
             try:
                 return _judge(method, resource, response, body, envelope, self.max_answer_bytes)
-            except _NotDone as refused:
+            except AnswerNotDone as refused:
                 if final or not self._wait(attempt, response.headers.get("Retry-After"), started):
                     raise refused.error from None
         raise AssertionError("unreachable")
@@ -220,17 +220,6 @@ class OneAllClient:
 
 
 # ---------------------------------------------------------------------- reading
-class _Unread(Exception):
-    """The body could not be read whole: the connection broke or stalled."""
-
-
-class _NotDone(Exception):
-    """OneAll surely did not act and says to try later; ``error`` if it is final."""
-
-    def __init__(self, error: ApiError) -> None:
-        self.error = error
-
-
 def _read_capped(response: requests.Response, cap: int, budget: float) -> bytes | None:
     """The whole body, or None when it is larger than ``cap`` (then left unread).
 
@@ -257,9 +246,9 @@ def _read_capped(response: requests.Response, cap: int, budget: float) -> bytes 
             if len(buffer) > cap:
                 return None
             if time.monotonic() > deadline:
-                raise _Unread(f"the answer took longer than {budget:g}s to arrive")
+                raise AnswerUnread(f"the answer took longer than {budget:g}s to arrive")
     except (urllib3.exceptions.HTTPError, OSError, requests.exceptions.RequestException) as exc:
-        raise _Unread(_short(exc)) from None
+        raise AnswerUnread(_short(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -302,7 +291,7 @@ def _judge(method: str, resource: str, response: requests.Response, body: bytes 
     """What one complete answer proves: ``result.data`` (or None), or an error.
 
     Raises:
-        _NotDone: OneAll surely did not act and may be asked again (429, 502, 503).
+        AnswerNotDone: OneAll surely did not act and may be asked again (429, 502, 503).
         ApiError: OneAll surely did not act (for GET: any answer that is no success).
         OutcomeUnknownError: a POST, PUT or DELETE may have been carried out.
     """
@@ -324,7 +313,7 @@ def _judge(method: str, resource: str, response: requests.Response, body: bytes 
             400 <= said < 500 or said in RETRY_CODES)
         if oneall_refused or status == 429:
             if said in RETRY_CODES or status == 429:
-                raise _NotDone(error)
+                raise AnswerNotDone(error)
             raise error
         if not writing:
             raise error

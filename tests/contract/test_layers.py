@@ -88,3 +88,23 @@ def test_help_imports_nothing_heavy() -> None:
             "print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_every_exception_class_lives_in_errors() -> None:
+    import inspect
+
+    from pipeline import errors
+
+    known = {name for name, obj in vars(errors).items() if inspect.isclass(obj) and issubclass(obj, BaseException)}
+    elsewhere = []
+    for path in PACKAGE.rglob("*.py"):
+        if path.name == "errors.py" and path.parent == PACKAGE:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef):
+                bases = {b.id if isinstance(b, ast.Name) else b.attr if isinstance(b, ast.Attribute) else ""
+                         for b in node.bases}
+                if bases & (known | {"Exception", "BaseException", "ValueError", "RuntimeError"}) \
+                        or any(b.endswith(("Error", "Exception")) for b in bases):
+                    elsewhere.append(f"{_module(path)}.{node.name}")
+    assert elsewhere == []

@@ -4,7 +4,7 @@ Every request is recorded in ``received`` (for tests of the wire format), then, 
 order: latency, the faults that refuse before acting (429, 500, 503), authentication,
 the route from the catalogue, the identity, and the handler; then the faults that
 come after acting (a ghost answers late, a gateway answers 502 in HTML). Handlers
-raise ``Refused`` for an error envelope and return result data.
+raise ``SandboxRefusal`` for an error envelope and return result data.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from urllib.parse import parse_qs
 
 from pipeline import catalog
 from pipeline.catalog import Endpoint
-from pipeline.oneall.sandbox.checks import Refused, check_node, check_one_of, check_targets, read_node, route
+from pipeline.errors import SandboxRefusal
+from pipeline.oneall.sandbox.checks import check_node, check_one_of, check_targets, read_node, route
 from pipeline.oneall.sandbox.faults import Faults, draw
 from pipeline.oneall.sandbox.ids import IdMinter, rewrite_tweet
 from pipeline.oneall.sandbox.listing import ENTRY_NAMES, PULL_SHAPES, EntryNames, PullShape, pull_page
@@ -164,7 +165,7 @@ class Sandbox:
         ghost = method in ("POST", "PUT", "DELETE") and draw(self._random, faults.ghost)
         try:
             code, info, data = 200, _OK, self._handle(method, path, query, raw, environ)
-        except Refused as refused:
+        except SandboxRefusal as refused:
             code, info, data = refused.code, refused.info, None
         if ghost and code < 400:
             time.sleep(faults.ghost_delay)
@@ -175,10 +176,10 @@ class Sandbox:
     def _handle(self, method: str, path: str, query: dict[str, list[str]], raw: bytes,
                 environ: dict[str, Any]) -> Any:
         if not self._authorised(environ.get("HTTP_AUTHORIZATION", "")):
-            raise Refused(401, "Authentication failed: the API keys are missing or wrong")
+            raise SandboxRefusal(401, "Authentication failed: the API keys are missing or wrong")
         match = _PATH.fullmatch(path)
         if match is None:
-            raise Refused(404, f"Unknown resource {path}")
+            raise SandboxRefusal(404, f"Unknown resource {path}")
         api, token, rest = match["api"], match["token"], match["rest"]
         legacy = api == "push" and rest == _LEGACY_PIN_PATH
         if legacy:
@@ -188,13 +189,13 @@ class Sandbox:
         allowed = {"push": ("POST",), "pull": ("GET",),
                    "update": ("PUT", "DELETE") if endpoint.editable else ("DELETE",)}[api]
         if method not in allowed:
-            raise Refused(405, f"{path} takes {' or '.join(allowed)} requests")
+            raise SandboxRefusal(405, f"{path} takes {' or '.join(allowed)} requests")
         with self._lock:
             identity = self.identities.get(token)
             if identity is None:
-                raise Refused(404, f"Unknown identity_token {token}")
+                raise SandboxRefusal(404, f"Unknown identity_token {token}")
             if identity.network != endpoint.network:
-                raise Refused(403, f"The identity {token} is a {identity.network} account, not {endpoint.network}")
+                raise SandboxRefusal(403, f"The identity {token} is a {identity.network} account, not {endpoint.network}")
             if api == "pull":
                 objects = self.store.matching(endpoint, identity.token, params)
                 return pull_page(endpoint, objects, params, query, shape=self.pull_shape, names=self.entry_names)
@@ -202,7 +203,7 @@ class Sandbox:
                 return self._push(endpoint, identity, params, raw, legacy)
             if method == "DELETE":
                 if raw or query:
-                    raise Refused(400, "A DELETE takes no body and no query parameter")
+                    raise SandboxRefusal(400, "A DELETE takes no body and no query parameter")
                 self.store.delete(self._one(endpoint, identity, params))
                 return None
             return self._edit(endpoint, identity, params, raw)
@@ -225,7 +226,7 @@ class Sandbox:
             node = {_LEGACY_PIN_FIELDS.get(k, k): v for k, v in node.items()}
             board = node.pop("board", None)
             if not isinstance(board, str) or not board:
-                raise Refused(400, "Missing required field pin.board")
+                raise SandboxRefusal(400, "Missing required field pin.board")
             # An id, or ``<user>/<board>`` as in the board's URL; unknown: refused like the path's.
             params = {"board": self.store.board_id(identity.token, board, by="path") or board}
         values = {k: v for k, v in check_node(endpoint, node, params).items() if v is not None}
@@ -262,7 +263,7 @@ class Sandbox:
         if board is not None:
             changes["board"] = self.store.board_id(identity.token, board, by="name")
             if changes["board"] is None:
-                raise Refused(400, f"Unknown board {board!r} for pin.board")
+                raise SandboxRefusal(400, f"Unknown board {board!r} for pin.board")
         self.store.edit(obj, changes)
         return obj["result"]
 
@@ -270,7 +271,7 @@ class Sandbox:
         """The live object an Update path names; another identity's is unknown too."""
         for obj in self.store.matching(endpoint, identity.token, params):
             return obj
-        raise Refused(404, f"Unknown {endpoint.object} {'/'.join(params.values())}")
+        raise SandboxRefusal(404, f"Unknown {endpoint.object} {'/'.join(params.values())}")
 
 
 def _route(routes: list[tuple[re.Pattern[str], Endpoint]], rest: str, path: str) -> tuple[Endpoint, dict[str, str]]:
@@ -278,7 +279,7 @@ def _route(routes: list[tuple[re.Pattern[str], Endpoint]], rest: str, path: str)
         found = pattern.fullmatch(rest)
         if found:
             return endpoint, found.groupdict()
-    raise Refused(404, f"Unknown resource {path}")
+    raise SandboxRefusal(404, f"Unknown resource {path}")
 
 
 def new_keys() -> tuple[str, str]:

@@ -13,17 +13,9 @@ from typing import Any, Mapping
 
 from pipeline import catalog
 from pipeline.catalog import Endpoint, Kind
+from pipeline.errors import SandboxRefusal
 from pipeline.model.config import check_http_url
 from pipeline.oneall.sandbox.store import Identity, Store
-
-
-class Refused(Exception):
-    """A request OneAll would refuse; ``code`` and ``info`` make the error envelope."""
-
-    def __init__(self, code: int, info: str) -> None:
-        super().__init__(info)
-        self.code = code
-        self.info = info
 
 
 def route(template: str) -> re.Pattern[str]:
@@ -39,7 +31,7 @@ def read_node(raw: bytes, api: str, node_path: tuple[str, ...]) -> dict[str, Any
     OneAll reads the raw body as JSON whatever the Content-Type says [doc].
 
     Raises:
-        Refused: 400 when the body is not JSON or the node is missing or not an object.
+        SandboxRefusal: 400 when the body is not JSON or the node is missing or not an object.
     """
     name = ".".join(node_path)
     try:
@@ -47,9 +39,9 @@ def read_node(raw: bytes, api: str, node_path: tuple[str, ...]) -> dict[str, Any
         for part in node_path:
             node = node[part]
     except (ValueError, KeyError, TypeError):
-        raise Refused(400, f"The request body must be JSON holding request.{api}.{name}") from None
+        raise SandboxRefusal(400, f"The request body must be JSON holding request.{api}.{name}") from None
     if not isinstance(node, dict):
-        raise Refused(400, f"request.{api}.{name} must be an object")
+        raise SandboxRefusal(400, f"request.{api}.{name} must be an object")
     return node
 
 
@@ -64,7 +56,7 @@ def check_node(endpoint: Endpoint, node: dict[str, Any], params: dict[str, str],
     endpoint's ``exclusive`` groups) are never given together.
 
     Raises:
-        Refused: 400 for an unknown field, a bad value, a missing required field,
+        SandboxRefusal: 400 for an unknown field, a bad value, a missing required field,
             fields of a group that excludes each other given together.
     """
     node_name = node_name or endpoint.node_name
@@ -74,21 +66,21 @@ def check_node(endpoint: Endpoint, node: dict[str, Any], params: dict[str, str],
     for key, value in node.items():
         spec = by_wire.get(key)
         if spec is None:
-            raise Refused(400, f"Unknown field {node_name}.{key}")
+            raise SandboxRefusal(400, f"Unknown field {node_name}.{key}")
         if spec.kind is Kind.URL and value == "":
             values[spec.name] = None
             continue
         problem = check_value(spec, value)
         if problem:
-            raise Refused(400, f"Invalid {node_name}.{key}: {problem}")
+            raise SandboxRefusal(400, f"Invalid {node_name}.{key}: {problem}")
         values[spec.name] = value
     for spec in allowed:
         if spec.required and values.get(spec.name) is None:
-            raise Refused(400, f"Missing required field {node_name}.{spec.wire_name}")
+            raise SandboxRefusal(400, f"Missing required field {node_name}.{spec.wire_name}")
     for group in endpoint.exclusive:
         given = [name for name in group if values.get(name)]
         if len(given) > 1:
-            raise Refused(400, f"Give {' or '.join(group)}, not both")
+            raise SandboxRefusal(400, f"Give {' or '.join(group)}, not both")
     return values
 
 
@@ -96,11 +88,11 @@ def check_one_of(endpoint: Endpoint, values: Mapping[str, Any]) -> None:
     """At least one field of each of the endpoint's one-of groups (message or link).
 
     Raises:
-        Refused: 400 when a group is empty.
+        SandboxRefusal: 400 when a group is empty.
     """
     for group in endpoint.one_of:
         if not any(values.get(name) for name in group):
-            raise Refused(400, f"One of {', '.join(group)} is required")
+            raise SandboxRefusal(400, f"One of {', '.join(group)} is required")
 
 
 def check_value(spec: catalog.Field, value: Any) -> str | None:
@@ -136,7 +128,7 @@ def check_targets(endpoint: Endpoint, store: Store, identity: Identity, values: 
     other media (a field's ``alone`` rule), a duplicate tweet.
 
     Raises:
-        Refused: 404 for an unknown board or playlist in the path, 400 for unknown media
+        SandboxRefusal: 404 for an unknown board or playlist in the path, 400 for unknown media
             or a video with other media, 409 for a duplicate tweet.
     """
     for spec in endpoint.fields:
@@ -150,11 +142,11 @@ def check_targets(endpoint: Endpoint, store: Store, identity: Identity, values: 
         for value, found in zip(wanted, types):
             if found is None:
                 what = "/".join(t.split(".")[-1] for t in spec.accepts)
-                raise Refused(404 if spec.in_path else 400, f"Unknown {what} {value!r} for {spec.name}")
+                raise SandboxRefusal(404 if spec.in_path else 400, f"Unknown {what} {value!r} for {spec.name}")
         if len(types) > 1 and set(types) & set(spec.alone):
-            raise Refused(400, f"Invalid {endpoint.node_name}.{spec.wire_name}: "
+            raise SandboxRefusal(400, f"Invalid {endpoint.node_name}.{spec.wire_name}: "
                                f"a {' or '.join(spec.alone)} goes alone")
     if endpoint.type == "twitter.post" and "message" in values:
         for obj in store.live("twitter.post", identity.token):
             if obj.get("sent", obj["fields"]).get("message") == values["message"]:
-                raise Refused(409, "Status is a duplicate: Twitter refused the tweet")
+                raise SandboxRefusal(409, "Status is a duplicate: Twitter refused the tweet")

@@ -15,7 +15,7 @@ from typing import Any, Iterable, Literal, Mapping
 
 from pipeline import catalog
 from pipeline.catalog import Endpoint
-from pipeline.oneall.sandbox.checks import Refused
+from pipeline.errors import SandboxRefusal
 
 PullShape = Literal["nested", "flat", "prefixed"]
 EntryNames = Literal["long", "short"]
@@ -30,7 +30,7 @@ def pull_page(endpoint: Endpoint, objects: Iterable[dict[str, Any]], params: Map
     """``result.data`` of a Pull answer listing ``objects`` (oldest first).
 
     Raises:
-        Refused: 400 for a page, page size or direction that is not one.
+        SandboxRefusal: 400 for a page, page size or direction that is not one.
     """
     def first(name: str, default: str) -> str:
         return query.get(name, [default])[0]
@@ -39,10 +39,10 @@ def pull_page(endpoint: Endpoint, objects: Iterable[dict[str, Any]], params: Map
         page = int(first("page", "1"))
         per_page = min(catalog.PULL_MAX_PAGE, int(first("entries_per_page", str(DEFAULT_PAGE))))
     except ValueError:
-        raise Refused(400, "page and entries_per_page must be whole numbers") from None
+        raise SandboxRefusal(400, "page and entries_per_page must be whole numbers") from None
     direction = first("order_direction", "asc")
     if page < 1 or per_page < 1 or direction not in ("asc", "desc"):
-        raise Refused(400, "page and entries_per_page start at 1; order_direction is asc or desc")
+        raise SandboxRefusal(400, "page and entries_per_page start at 1; order_direction is asc or desc")
     # The listing's own parameters (the page, the board) are not repeated in its entries.
     skip = {endpoint.by_name[name].wire_name for name in params}
     entries = [entry(endpoint, obj, names, skip) for obj in objects]

@@ -7,7 +7,8 @@ import time
 import pytest
 
 from pipeline.load import bounds
-from pipeline.load.bounds import MAX_VALUE, TooBig, weight
+from pipeline.errors import TooBig
+from pipeline.load.bounds import MAX_VALUE, weight
 
 
 def test_weight_counts_shared_parts_in_full_and_stops_at_its_budget() -> None:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.load.reads import Refused, read_capped, resolve_inside
+from pipeline.errors import Refused
+from pipeline.load.reads import read_capped, resolve_inside
 
 
 def test_a_regular_file_inside_is_read(tmp_path: Path) -> None:
