@@ -12,6 +12,12 @@ from tests.helpers import CONFIG, PRIVATE_KEY, PUBLIC_KEY, TOKENS, Project
 
 
 @pytest.fixture(autouse=True)
+def _own_cache_home(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The blob key (load/blobs.py) lives in the user's cache folder: the tests' own."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "xdg-cache"))
+
+
+@pytest.fixture(autouse=True)
 def _no_oneall_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests choose their site explicitly; the developer's shell never leaks in."""
     for name in ("ONEALL_SUBDOMAIN", "ONEALL_API_BASE", "ONEALL_PUBLIC_KEY", "ONEALL_PRIVATE_KEY",

@@ -15,7 +15,8 @@ from pipeline import catalog, clock, git
 from pipeline.app.workspace import Loaded, Workspace, load_workspace
 from pipeline.errors import Diagnostic, UserError
 from pipeline.files import atomic_write, read_nofollow
-from pipeline.load.cache import Fingerprint, fingerprint, read_blob, write_blob
+from pipeline.load.blobs import read_blob, tracked, write_blob
+from pipeline.load.cache import Fingerprint, fingerprint
 from pipeline.load.project import CONFIG_FILE, PRIVATE_DIR, private_dir
 from pipeline.model.plan import PLAN_FILE, Plan
 from pipeline.model.state import State
@@ -40,7 +41,9 @@ def make_plan(loaded: Loaded, state: State, now: datetime, replace: AbstractSet[
         warnings = _state_changes(loaded, state, changed_since, changed)
     the_plan = planner.plan(loaded.graph, state, now, frozenset(replace), inputs_digest=inputs,
                             changed=changed, changed_since=changed_since)
-    return dataclass_replace(the_plan, warnings=tuple(warnings)) if warnings else the_plan
+    if warnings or loaded.notes:
+        the_plan = dataclass_replace(the_plan, warnings=tuple(warnings), notes=loaded.notes)
+    return the_plan
 
 
 def _state_changes(loaded: Loaded, state: State, ref: str, changed: set[str]) -> list[str]:
@@ -76,7 +79,8 @@ def plan_command(workspace: Workspace, *, replace: AbstractSet[str] = frozenset(
     A plain plan (no option that changes what it holds, and ``full`` false: every change
     listed) may come from the summary remembered when nothing has changed since.
     """
-    plain = not (full or out or changed_since or replace)
+    # A remembered plan is machine state too: not used from a .pipeline/ that a commit brought.
+    plain = not (full or out or changed_since or replace) and not tracked(workspace.project.root)
     prints = fingerprint(workspace.project) if plain else None
     the_plan = remembered_plan(workspace, prints, clock.now()) if prints else None
     if the_plan is None:

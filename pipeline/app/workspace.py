@@ -49,6 +49,8 @@ class Loaded(Workspace):
     """A validated project: its manifests rendered into a graph of actions."""
 
     graph: Graph
+    #: Said at the top of every plan made from it (a cache that was not trusted).
+    notes: tuple[str, ...] = ()
 
 
 def open_workspace(start: Path, env: Mapping[str, str] | None = None) -> Workspace:
@@ -67,4 +69,4 @@ def load_workspace(workspace: Workspace, *, use_cache: bool = True,
     """``load`` for a workspace already open (and maybe its files already hashed)."""
     compiled = compile_project(workspace.project, use_cache=use_cache, prints=prints)
     graph = graph_mod.build(compiled.actions, compiled.problems, compiled.broken)
-    return Loaded(workspace.project, workspace.site, graph)
+    return Loaded(workspace.project, workspace.site, graph, compiled.notes)

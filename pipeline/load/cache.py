@@ -11,8 +11,8 @@ that holds a secret value nor one with problems is cached.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-import marshal
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -31,9 +31,12 @@ from pipeline.load.source import MAX_FILE_BYTES
 from pipeline.load.bounds import MAX_TEMPLATE_BYTES
 from pipeline.redact import active as secrets_active
 from pipeline.redact import contains_secret
-from pipeline.files import atomic_write
+from pipeline.load.blobs import read_blob, tracked, write_blob
 
 CACHE_FORMAT = 2
+#: Said in the plan when the cache is not used because a commit brought one.
+TRACKED_NOTE = (f"ignored the cache under {PRIVATE_DIR}/: git tracks files there, and machine state "
+                "that arrives in a commit is never trusted (everything was compiled afresh)")
 #: Below this many files to compile, starting processes costs more than it saves.
 PARALLEL_MIN = 400
 
@@ -79,6 +82,9 @@ def compile_project(project: Project, *, use_cache: bool = True, workers: int | 
     prints = prints or fingerprint(project)
     cache_path = project.root / PRIVATE_DIR / "cache" / "compile.marshal"
     context = prints.context
+    notes: tuple[str, ...] = ()
+    if use_cache and tracked(project.root):
+        use_cache, notes = False, (TRACKED_NOTE,)
     entries = _read_cache(cache_path, context) if use_cache else {}
     results: dict[str, FileResult] = {}
     fresh: dict[str, dict[str, Any]] = {}
@@ -103,7 +109,8 @@ def compile_project(project: Project, *, use_cache: bool = True, workers: int | 
         private_dir(project.root)
         _write_cache(cache_path, context, fresh)
     refused = FileResult((), prints.problems, ())
-    return merge([refused, *(results[shown] for shown in prints.digests)])
+    compiled_all = merge([refused, *(results[shown] for shown in prints.digests)])
+    return dataclasses.replace(compiled_all, notes=notes) if notes else compiled_all
 
 
 def _compile_many(project: Project, paths: list[tuple[Path, str | None]], workers: int | None,
@@ -181,43 +188,6 @@ def _code_digest() -> str:
             digest.update(path.read_bytes())
         _CODE.append(digest.hexdigest())
     return _CODE[0]
-
-
-#: The largest cache file read back: ten thousand manifests take a few megabytes.
-MAX_BLOB_BYTES = 256 * 1024 * 1024
-
-
-def _private(path: Path) -> bool:
-    """Whether ``path`` is in the project's own ``.pipeline/``, through no symlink: a
-    pull request could commit one leading elsewhere, or a FIFO in its place."""
-    parts = path.parts
-    if PRIVATE_DIR not in parts:
-        return False
-    at = parts.index(PRIVATE_DIR)
-    expected = os.path.join(os.path.realpath(Path(*parts[:at])), *parts[at:-1])
-    return os.path.realpath(path.parent) == expected
-
-
-def read_blob(path: Path) -> Any:
-    """A marshal file of the cache, or None: also when it is not a regular file of
-    ``.pipeline/`` (no symlink on the way), or is over ``MAX_BLOB_BYTES``."""
-    try:
-        if not _private(path):
-            return None
-        return marshal.loads(read_capped(str(path), MAX_BLOB_BYTES))
-    except (Refused, OSError, ValueError, EOFError, TypeError):
-        return None
-
-
-def write_blob(path: Path, value: Any) -> None:
-    """Write a marshal file of the cache atomically, never through a symlink; a failure
-    only costs time later."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if _private(path) and not path.is_symlink():
-            atomic_write(path, marshal.dumps(value), durable=False)
-    except (OSError, ValueError):
-        pass
 
 
 def _read_cache(path: Path, context: str) -> dict[str, dict[str, Any]]:

@@ -52,6 +52,8 @@ class Compiled:
     #: Addresses written in a manifest but broken, and manifest prefixes that failed
     #: to load: a reference to one of them is not reported as dangling.
     broken: frozenset[str]
+    #: What the plan should say about how it was made (a cache it did not trust).
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

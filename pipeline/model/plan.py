@@ -95,6 +95,8 @@ class Plan:
     #: With ``changed_since``: what the change does to the state file itself, one
     #: sentence each (it can make a merge publish a post twice, or never).
     warnings: tuple[str, ...] = ()
+    #: How the plan was made, when a reader should know (a cache that was not trusted).
+    notes: tuple[str, ...] = ()
 
     def count(self, kind: ChangeKind) -> int:
         listed = sum(1 for c in self.changes if c.kind == kind)

@@ -67,6 +67,7 @@ def plan_markdown(plan: Plan, *, sandbox: bool = False) -> str:
                   "merging publishes. It:"]
         lines += [f"> - {inline(w)}" for w in plan.warnings]
         lines += [""]
+    lines += [f"_Note: {inline(note)}._" for note in plan.notes] + ([""] if plan.notes else [])
     lines += [summary(plan) + "."]
     if sandbox:
         lines += ["", "_No OneAll site is configured: this is the sandbox's plan._"]

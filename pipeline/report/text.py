@@ -40,6 +40,7 @@ def plan_text(plan: Plan, *, show_noop: bool = False) -> str:
     """The plan for a person: a summary, then each change that is not a no-op."""
     lines = [click.style(f"WARNING: this change edits the state: it {w}.", fg="red", bold=True)
              for w in plan.warnings]
+    lines += [f"note: {note}" for note in plan.notes]
     lines += [summary(plan), ""]
     for change in plan.changes:
         if change.kind == "noop" and not show_noop and not change.moved_from:

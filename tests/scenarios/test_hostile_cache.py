@@ -1,0 +1,69 @@
+"""What is published is what was reviewed: machine state that arrives in a commit (a
+compile cache, a remembered plan under .pipeline/) is never trusted."""
+
+from __future__ import annotations
+
+import marshal
+import stat
+import subprocess
+
+from pipeline.load.blobs import key_path
+from pipeline.oneall.sandbox import SandboxServer
+from tests.helpers import LAUNCH, Project, post_bodies
+
+CACHE = ".pipeline/cache/compile.marshal"
+HEADER = len(b"pipeline-blob-1\n") + 32
+
+
+def _forge(project: Project, mac: bytes) -> None:
+    """Rewrite the cache so that the launch tweet's file compiles to another text."""
+    path = project.root / CACHE
+    body = path.read_bytes()[HEADER:]
+    doc = marshal.loads(body)
+    for entry in doc["entries"].values():
+        for action in entry["actions"]:
+            if "message" in action["request"]:
+                action["request"]["message"] = "EVIL TEXT NOBODY REVIEWED"
+    path.write_bytes(b"pipeline-blob-1\n" + mac + marshal.dumps(doc))
+
+
+def test_a_forged_cache_entry_never_stands_for_the_file(
+        project: Project, sandbox: SandboxServer, site_env: dict[str, str]) -> None:
+    project.manifest("posts/launch", LAUNCH)
+    assert "EVIL" not in project.run("plan", env=site_env).output  # writes the cache
+    for mac in (b"\0" * 32, (project.root / CACHE).read_bytes()[len(b"pipeline-blob-1\n"):HEADER]):
+        _forge(project, mac)  # a MAC made up, or the old file's MAC over other bytes
+        # JSON plans in full, from the compile cache (never from a remembered summary).
+        planned = project.run("plan", "--format", "json", env=site_env)
+        assert planned.exit_code == 0 and "EVIL" not in planned.output and "is out!" in planned.output
+    _forge(project, b"\0" * 32)
+    assert project.run("apply", "--yes", env=site_env).exit_code == 0
+    assert post_bodies(sandbox) and all("EVIL" not in str(body) for body in post_bodies(sandbox))
+
+
+def test_a_cache_that_git_tracks_is_ignored_and_the_plan_says_so(
+        project: Project, sandbox: SandboxServer, site_env: dict[str, str]) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(project.root), "-c", "user.name=A", "-c", "user.email=a@example.com",
+                        *args], check=True, capture_output=True)
+
+    project.manifest("posts/launch", LAUNCH)
+    git("init", "-q", "-b", "main")
+    assert project.run("plan", env=site_env).exit_code == 0
+    git("add", "-A")
+    git("add", "-f", ".pipeline")  # a pull request can commit it
+    git("commit", "-qm", "a cache, innocently")
+    for fmt in ("text", "markdown"):
+        planned = project.run("plan", "--format", fmt, env=site_env)
+        assert planned.exit_code == 0
+        assert "ignored the cache under .pipeline/" in planned.output.replace("\\", "")
+    _forge(project, b"\0" * 32)
+    assert "EVIL" not in project.run("plan", "--format", "json", env=site_env).output
+
+
+def test_the_key_that_proves_a_cache_lives_outside_the_repository(project: Project) -> None:
+    project.manifest("posts/launch", LAUNCH)
+    assert project.run("plan").exit_code == 0
+    key = key_path()
+    assert key.is_file() and project.root not in key.parents
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
