@@ -4,6 +4,7 @@ a plan when nothing has changed since the last one."""
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import replace as dataclass_replace
 from datetime import datetime
 from pathlib import Path
@@ -13,10 +14,11 @@ from pydantic import ValidationError
 
 from pipeline import catalog, clock, git
 from pipeline.app.workspace import Loaded, Workspace, load_workspace
-from pipeline.errors import Diagnostic, UserError
+from pipeline.errors import Diagnostic, Refused, UserError
 from pipeline.files import atomic_write, read_nofollow
 from pipeline.load.blobs import read_blob, tracked, write_blob
 from pipeline.load.cache import Fingerprint, fingerprint
+from pipeline.load.reads import opened
 from pipeline.load.project import CONFIG_FILE, PRIVATE_DIR, private_dir
 from pipeline.model.plan import PLAN_FILE, Plan
 from pipeline.model.state import State
@@ -98,15 +100,25 @@ def plan_command(workspace: Workspace, *, replace: AbstractSet[str] = frozenset(
 
 def inputs_digest(loaded: Loaded) -> str:
     """A digest of everything a plan is made from: pipeline.yaml, every file under
-    content/ (manifests, templates, media), the configuration in force and the site."""
+    content/ (manifests, templates, media) that a scan lets through, what it refused,
+    the configuration in force and the site. Each file is streamed through the hash from
+    an open descriptor (never read whole, never through a FIFO or a link leading out)."""
     project = loaded.project
     digest = hashlib.sha256()
     digest.update(project.config.model_dump_json().encode())
     digest.update(b"\0" + loaded.site.name.encode() + b"\0")
-    manifests, others = project.scan()  # symlinked folders included, as Jinja reads them
-    for shown in [CONFIG_FILE, *sorted(manifests + others)]:
+    listing = project.survey()  # symlinked folders included, as Jinja reads them
+    files = {CONFIG_FILE: str(project.root / CONFIG_FILE), **listing.real}
+    for shown in [CONFIG_FILE, *sorted(listing.manifests + listing.others)]:
         digest.update(shown.encode() + b"\0")
-        digest.update(hashlib.sha256((project.root / shown).read_bytes()).digest())
+        try:
+            with opened(files[shown]) as (fd, _):
+                with os.fdopen(os.dup(fd), "rb") as fh:
+                    digest.update(hashlib.file_digest(fh, "sha256").digest())
+        except Refused as refused:
+            digest.update(f"refused: {refused.message}".encode())
+    for problem in listing.problems:
+        digest.update(f"refused {problem}\n".encode())
     return "sha256:" + digest.hexdigest()
 
 
