@@ -4,6 +4,7 @@ that put a pull request's own changes first."""
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 from pipeline.errors import Diagnostic, UserError
@@ -11,8 +12,9 @@ from pipeline.errors import Diagnostic, UserError
 
 def _git(root: Path, *args: str) -> str:
     try:
-        done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
-                              timeout=60, check=False)
+        # File names are bytes to git: decoded as the file system does (any byte survives).
+        done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, timeout=60, check=False,
+                              encoding=sys.getfilesystemencoding(), errors="surrogateescape")
     except FileNotFoundError:
         raise UserError(Diagnostic("--changed-since needs git, which is not installed")) from None
     if done.returncode != 0:
@@ -27,9 +29,10 @@ def changed_files(root: Path, ref: str) -> set[str]:
     if ref.startswith("-"):
         raise UserError(Diagnostic(f"--changed-since {ref!r} is not a git ref"))
     _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
-    diffed = _git(root, "diff", "--name-only", "--relative", "--no-renames", ref, "--")
-    untracked = _git(root, "ls-files", "--others", "--exclude-standard")
-    return {line for line in (diffed + untracked).splitlines() if line}
+    # -z: names exactly as they are (no C-quoting of quotes, newlines or non-ASCII).
+    diffed = _git(root, "diff", "-z", "--name-only", "--relative", "--no-renames", ref, "--")
+    untracked = _git(root, "ls-files", "-z", "--others", "--exclude-standard")
+    return {name for name in (diffed + untracked).split("\0") if name}
 
 
 def file_at(root: Path, ref: str, path: str) -> bytes | None:

@@ -91,6 +91,10 @@ class Project:
                 continue
             for entry in entries:
                 rel = f"{shown}/{entry.name}"
+                if not _utf8(entry.name):
+                    # An address, a state key and every report are UTF-8 text.
+                    problems.append(Diagnostic("the name is not valid UTF-8: rename it", Location(rel)))
+                    continue
                 try:
                     path, is_dir = _vet(entry, content)
                 except FileNotFoundError:
@@ -303,3 +307,13 @@ def load_project(root: Path, env: Mapping[str, str] | None = None) -> Project:
     except ValidationError as exc:
         raise UserError(diagnostics_from(exc, doc, (), what="pipeline.yaml")) from None
     return Project(root, config, doc)
+
+
+def _utf8(name: str) -> bool:
+    """Whether a file name (decoded as the file system does) is valid UTF-8."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+

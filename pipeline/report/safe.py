@@ -21,7 +21,8 @@ _SGR = re.compile(r"\x1b\[[0-9;]*m")
 _UNSAFE = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f"           # C0 (but tab and LF) and C1 controls, ESC and CR included
     "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"  # bidirectional marks, embeddings, isolates
-    "\u2028\u2029\ufeff]")                    # line and paragraph separators, BOM
+    "\u2028\u2029\ufeff"                     # line and paragraph separators, BOM
+    "\ud800-\udfff]")                          # lone surrogates (bytes of a name that is not UTF-8)
 #: What makes a line (once colour is set aside and blanks stripped) a workflow command.
 _COMMAND_START = ("::",)
 _OLD_COMMAND = "##["
