@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Mapping
 
 from pipeline.apply import site as site_mod
-from pipeline.apply.store import Signer, StateStore
+from pipeline.apply.signature import Signer
+from pipeline.apply.store import StateStore
 from pipeline.load.cache import Fingerprint, compile_project
 from pipeline.load.project import Project, find_root, load_project
 from pipeline.plan import graph as graph_mod

@@ -16,7 +16,6 @@ sent again by itself. Recording costs one append, whatever the size of the state
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import hmac
 import json
 import os
@@ -32,32 +31,9 @@ from pydantic import ValidationError
 
 from pipeline import clock
 from pipeline.errors import BadEvent, Diagnostic, Location, LockedError, UserError
+from pipeline.apply.signature import Signer, digest_of
 from pipeline.files import atomic_write, dumps, dumps_line, open_nofollow, read_nofollow, refuse_links
 from pipeline.model.state import Event, State, fold, parse_event
-
-
-class Signer:
-    """Signs the state's bytes with a key derived from the site's private key (HMAC-SHA256),
-    so that only a run holding the key can write a state the next apply trusts."""
-
-    def __init__(self, private_key: str) -> None:
-        self._key = hashlib.sha256(b"pipeline state signature\0" + private_key.encode()).digest()
-
-    def sign(self, digest: str) -> str:
-        return "hmac-sha256:" + hmac.new(self._key, digest.encode(), hashlib.sha256).hexdigest()
-
-    def verify(self, digest: str, signature: str) -> bool:
-        return hmac.compare_digest(self.sign(digest), signature)
-
-    def chain(self, previous: str, line: str) -> str:
-        """The MAC of a journal line, chained to the one before it (the first to the
-        snapshot's digest): a line cannot be forged, moved or dropped from the middle."""
-        return hmac.new(self._key, (previous + "\n" + line).encode(), hashlib.sha256).hexdigest()[:32]
-
-
-def _digest(snapshot: bytes) -> str:
-    """What the snapshot's signature covers, and what ``--confirm-state`` names."""
-    return "sha256:" + hashlib.sha256(snapshot).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -81,7 +57,7 @@ class StateStore:
         self.signature_path = path.with_name(path.name + ".sig")
         self._journal: Any = None
         #: The MAC the next journal line chains to (see ``Signer.chain``).
-        self._chain = _digest(b"")
+        self._chain = digest_of(b"")
         #: With the site's key: every snapshot written is signed, and ``verify_origin``
         #: refuses a state that something other than the pipeline wrote.
         self.signer = signer
@@ -117,7 +93,7 @@ class StateStore:
                     Location(self.shown), "check ONEALL_SUBDOMAIN / ONEALL_API_BASE and pipeline.yaml"))
         else:
             state = State(site=self.site)  # its lineage is fixed when it is first written
-        self._chain = _digest(snapshot or b"")
+        self._chain = digest_of(snapshot or b"")
         if journal is not None:
             self._replay(state, journal.decode("utf-8", errors="replace"))
         return state
@@ -281,7 +257,7 @@ class StateStore:
         snapshot = dumps(state.model_dump(mode="json", exclude_none=True)).encode()
         atomic_write(self.path, snapshot)
         self.journal_path.unlink(missing_ok=True)
-        self._chain = _digest(snapshot)
+        self._chain = digest_of(snapshot)
         if self.signer is not None:
             atomic_write(self.signature_path, self.signer.sign(self._chain) + "\n")
 
@@ -295,7 +271,7 @@ class StateStore:
         snapshot = read_nofollow(self.path)
         if snapshot is None:
             return  # nothing recorded yet (a journal alone is checked line by line on load)
-        digest = _digest(snapshot)
+        digest = digest_of(snapshot)
         signature = (read_nofollow(self.signature_path) or b"").decode("ascii", "replace").strip()
         if self.signer.verify(digest, signature) or confirmed == digest:
             return

@@ -24,7 +24,7 @@ from pipeline.model.config import NAME_PATTERN, Config
 from pipeline.model.manifest import MediaFile, PublishAt, Ref, action_model
 from pipeline.load.project import CONTENT_DIR, Project
 from pipeline.load.source import Document, load
-from pipeline.load.diagnostics import diagnostics_from
+from pipeline.load.diagnostics import diagnostics_from, render_diagnostic
 from pipeline.model.action import DesiredAction, RefUse, request_digest
 from pipeline.redact import active as secrets_active
 from pipeline.redact import contains_secret
@@ -179,7 +179,7 @@ def _compile_action(doc: Document, prefix: str, name: str, raw: Any, default_pub
         try:
             rendered[key] = renderer.render_value(value, context)
         except RenderError as exc:
-            problems.append(_render_diagnostic(exc, doc, loc + (key,)))
+            problems.append(render_diagnostic(exc, doc, loc + (key,)))
             rendered[key], failed = value, failed | {key}
     if "publish_at" not in rendered and default_publish_at is not None:
         rendered["publish_at"] = default_publish_at
@@ -289,15 +289,3 @@ def _aware(when: datetime | None, config: Config, doc: Document,
         return None, Diagnostic("publish_at has no offset (e.g. +01:00) and pipeline.yaml sets no "
                                 "timezone to read it in", doc.locate(loc))
     return when.replace(tzinfo=ZoneInfo(config.timezone)), None
-
-
-def _render_diagnostic(exc: RenderError, doc: Document, loc: tuple[Any, ...]) -> Diagnostic:
-    if exc.template:
-        return Diagnostic(exc.message, Location(f"content/templates/{exc.template}", exc.line or 0, 1))
-    where = doc.locate(loc)
-    # A syntax error's line counts inside the string; a block scalar's text starts one
-    # line below its | or > indicator.
-    below = 1 if doc.is_block(loc) else 0
-    if exc.line and (exc.line > 1 or below):
-        where = Location(where.path, where.line + exc.line - 1 + below, 1)
-    return Diagnostic(exc.message, where)

@@ -6,7 +6,7 @@ from typing import Any, Iterable
 
 from pydantic import ValidationError
 
-from pipeline.errors import Diagnostic
+from pipeline.errors import Diagnostic, Location, RenderError
 from pipeline.load.source import Document, Loc
 
 
@@ -66,3 +66,17 @@ def diagnostics_from(exc: ValidationError | list[Any], doc: Document, prefix: Lo
             where = doc.locate(loc, key=err["type"] == "extra_forbidden")
         out.append(Diagnostic(_message(err, loc, what, allowed), where))
     return out
+
+
+def render_diagnostic(exc: RenderError, doc: Document, loc: tuple[Any, ...]) -> Diagnostic:
+    """A template's failure at the user's line: in the template file it came from, or at
+    the manifest string's own line (counted inside the string)."""
+    if exc.template:
+        return Diagnostic(exc.message, Location(f"content/templates/{exc.template}", exc.line or 0, 1))
+    where = doc.locate(loc)
+    # A syntax error's line counts inside the string; a block scalar's text starts one
+    # line below its | or > indicator.
+    below = 1 if doc.is_block(loc) else 0
+    if exc.line and (exc.line > 1 or below):
+        where = Location(where.path, where.line + exc.line - 1 + below, 1)
+    return Diagnostic(exc.message, where)

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import os
-import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Mapping
 
 from pydantic import ValidationError
 
 from pipeline.errors import Diagnostic, Location, Refused, UserError
 from pipeline.model.config import Config
-from pipeline.redact import is_secret, register
+from pipeline.redact import register
 from pipeline.load.reads import kind, resolve_inside
-from pipeline.load.source import Document, Loc, load
+from pipeline.load.source import Document, load
 from pipeline.load.diagnostics import diagnostics_from
+from pipeline.load.environment import register_secrets, substitute
 
 CONFIG_FILE = "pipeline.yaml"
 CONTENT_DIR = "content"
@@ -201,88 +201,6 @@ def find_root(start: Path) -> Path:
     ))
 
 
-_ENV_REF = re.compile(r"\$\{(env|secret):([A-Za-z_][A-Za-z0-9_]*)\}")
-#: Where a ``${secret:…}`` may stand: the settings that configure and are never rendered
-#: or published (``None`` matches any key). A secret in ``vars`` would reach templates.
-SECRET_PLACES: tuple[tuple[str | None, ...], ...] = (("identities", None, "token"),)
-#: ``${env:…}`` names that hold credentials: the OneAll keys, and what looks like a
-#: token, key or password (a runner's other secrets); read with ``${secret:…}`` instead.
-_CREDENTIAL = re.compile(r"^ONEALL_|^ACTIONS_|TOKEN|SECRET|PASSW|PRIVATE|CREDENTIAL|API_?KEY|_KEY$|^KEY$",
-                         re.IGNORECASE)
-
-
-def _strings(value: Any, loc: Loc) -> Iterator[tuple[Loc, str]]:
-    if isinstance(value, dict):
-        for k, v in value.items():
-            yield from _strings(v, loc + (k,))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            yield from _strings(v, loc + (i,))
-    elif isinstance(value, str) and "${" in value:
-        yield loc, value
-
-
-def _secret_place(loc: Loc) -> bool:
-    return any(len(place) == len(loc) and all(p is None or p == part for p, part in zip(place, loc))
-               for place in SECRET_PLACES)
-
-
-def _register_secrets(data: Any, doc: Document, env: Mapping[str, str],
-                      problems: list[Diagnostic]) -> set[str]:
-    """Register every ``${secret:NAME}`` value before anything is substituted, and refuse
-    one written where it could be rendered; the names read as secrets."""
-    names: set[str] = set()
-    for loc, text in _strings(data, ()):
-        for kind_, name in _ENV_REF.findall(text):
-            if kind_ != "secret":
-                continue
-            names.add(name)
-            if not _secret_place(loc):
-                problems.append(Diagnostic(
-                    f"${{secret:{name}}} cannot be used here: a secret only configures "
-                    "(an identity's token) and is never a template variable or part of a post",
-                    doc.locate(loc)))
-            elif name in env:
-                register(env[name])
-    return names
-
-
-def _env_problem(name: str, secret_names: set[str], env: Mapping[str, str]) -> str | None:
-    """Why ``${env:NAME}`` may not be read, if it may not: it would put a secret in reach
-    of templates (``vars``) or of a post. The message never holds the value."""
-    if name.startswith("ONEALL_"):
-        return f"${{env:{name}}} would read a secret: the OneAll keys are for pipeline alone"
-    if name in secret_names or _CREDENTIAL.search(name):
-        return (f"${{env:{name}}} would read a secret: secrets are read with ${{secret:{name}}}, "
-                "and only where they configure (an identity's token)")
-    if name in env and is_secret(env[name]):
-        return f"${{env:{name}}} holds a secret value: it cannot be read with ${{env:…}}"
-    return None
-
-
-def _substitute(value: Any, loc: Loc, doc: Document, env: Mapping[str, str],
-                secret_names: set[str], problems: list[Diagnostic]) -> Any:
-    """``${env:NAME}`` and ``${secret:NAME}`` in pipeline.yaml's strings, from the environment."""
-    if isinstance(value, dict):
-        return {k: _substitute(v, loc + (k,), doc, env, secret_names, problems) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_substitute(v, loc + (i,), doc, env, secret_names, problems) for i, v in enumerate(value)]
-    if not isinstance(value, str) or "${" not in value:
-        return value
-
-    def replace(match: re.Match[str]) -> str:
-        kind_, name = match.groups()
-        problem = _env_problem(name, secret_names, env) if kind_ == "env" else None
-        if problem is None and name not in env:
-            problem = f"environment variable {name} is not set"
-        if problem is not None:
-            problems.append(Diagnostic(problem, doc.locate(loc)))
-            return ""
-        return env[name]
-
-    return _ENV_REF.sub(replace, value)
-
-
 def load_project(root: Path, env: Mapping[str, str] | None = None) -> Project:
     """Read and validate ``pipeline.yaml``, with ``${env:…}``/``${secret:…}`` filled in.
 
@@ -298,8 +216,8 @@ def load_project(root: Path, env: Mapping[str, str] | None = None) -> Project:
     if not isinstance(doc.data, dict):
         raise UserError(Diagnostic("pipeline.yaml must be a mapping", Location(CONFIG_FILE, 1, 1)))
     problems: list[Diagnostic] = []
-    secret_names = _register_secrets(doc.data, doc, env, problems)
-    data = _substitute(doc.data, (), doc, env, secret_names, problems)
+    secret_names = register_secrets(doc.data, doc, env, problems)
+    data = substitute(doc.data, (), doc, env, secret_names, problems)
     if problems:
         raise UserError(problems)
     try:

@@ -19,32 +19,22 @@ compare OneAll's dates: ``clock_offset`` and ``oneall_now()``.
 
 from __future__ import annotations
 
-import json
 import random
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from email.utils import parsedate_to_datetime
 from typing import Any, Mapping
 
 import requests
-import urllib3.exceptions
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from pipeline import __version__
 from pipeline.catalog import MAX_ANSWER_BYTES, Endpoint
 from pipeline.errors import AnswerNotDone, AnswerUnread, ApiError, OutcomeUnknownError, TransportError
+from pipeline.oneall.answers import (VERBS, Envelope, judge, read_capped, retry_after_seconds,
+                                     rfc2822, short, surely_unsent)
 from pipeline.redact import redact, register
-
-#: Answers that say "not processed, try later" [contract, §5]; 502 and 503 only in
-#: OneAll's own envelope, 429 from whoever sends it (a rate limiter forwards nothing).
-RETRY_CODES = frozenset({429, 502, 503})
-
-_CHUNK = 64 * 1024
-_VERBS = {"POST": "published", "PUT": "edited", "DELETE": "deleted"}
-
 
 @dataclass(frozen=True)
 class Credentials:
@@ -157,7 +147,7 @@ class OneAllClient:
         return None if offset is None else datetime.now(timezone.utc) + offset
 
     def _learn_clock(self, said: str | None, received: float) -> None:
-        when = _rfc2822(said)
+        when = rfc2822(said)
         if when is not None:
             with self._clock_lock:
                 self._clock_offset = when - datetime.fromtimestamp(received, timezone.utc)
@@ -176,32 +166,32 @@ class OneAllClient:
                     timeout=(min(10.0, self.timeout), self.timeout),
                     stream=True, allow_redirects=False)
             except requests.exceptions.RequestException as exc:
-                if writing and not _surely_unsent(exc):
+                if writing and not surely_unsent(exc):
                     raise OutcomeUnknownError(
-                        f"no answer from OneAll for {resource}: {redact(_short(exc))}") from None
+                        f"no answer from OneAll for {resource}: {redact(short(exc))}") from None
                 if final or not self._wait(attempt, None, started):
                     raise TransportError(
-                        f"cannot reach OneAll at {redact(self.base_url)}: {redact(_short(exc))}") from None
+                        f"cannot reach OneAll at {redact(self.base_url)}: {redact(short(exc))}") from None
                 continue
             received = time.time()
             with response:
                 self._learn_clock(response.headers.get("Date"), received)
                 try:
-                    body = _read_capped(response, self.max_answer_bytes, self.timeout)
+                    body = read_capped(response, self.max_answer_bytes, self.timeout)
                 except AnswerUnread as exc:
                     if writing:
                         raise OutcomeUnknownError(
                             f"the answer to {method} {resource} broke off ({redact(str(exc))}), "
-                            f"so it may have been {_VERBS[method]}") from None
+                            f"so it may have been {VERBS[method]}") from None
                     if final or not self._wait(attempt, None, started):
                         raise TransportError(
                             f"no complete answer from OneAll for {resource}: {redact(str(exc))}") from None
                     continue
-            envelope = _Envelope.parse(body)
+            envelope = Envelope.parse(body)
             if envelope is not None:
                 self._learn_clock(envelope.date, received)  # OneAll's own word beats a header
             try:
-                return _judge(method, resource, response, body, envelope, self.max_answer_bytes)
+                return judge(method, resource, response, body, envelope, self.max_answer_bytes)
             except AnswerNotDone as refused:
                 if final or not self._wait(attempt, response.headers.get("Retry-After"), started):
                     raise refused.error from None
@@ -209,7 +199,7 @@ class OneAllClient:
 
     def _wait(self, attempt: int, retry_after: str | None, started: float) -> bool:
         """Sleep before the next attempt; False when that would pass the time budget."""
-        delay = _retry_after_seconds(retry_after)
+        delay = retry_after_seconds(retry_after)
         if delay is None:
             ceiling = min(self.retry.max_delay, self.retry.base_delay * 2 ** (attempt - 1))
             delay = random.uniform(ceiling / 2, ceiling)  # jitter spreads concurrent retries
@@ -217,153 +207,3 @@ class OneAllClient:
             return False
         time.sleep(delay)
         return True
-
-
-# ---------------------------------------------------------------------- reading
-def _read_capped(response: requests.Response, cap: int, budget: float) -> bytes | None:
-    """The whole body, or None when it is larger than ``cap`` (then left unread).
-
-    The cap applies to the decoded bytes, so a compressed answer cannot unfold past it;
-    the whole body must arrive within ``budget`` seconds, so a trickle cannot hold a
-    thread forever.
-    """
-    try:
-        if int(response.headers.get("Content-Length") or 0) > cap:
-            return None
-    except ValueError:
-        pass  # a meaningless length: the bytes themselves are counted below
-    deadline = time.monotonic() + budget
-    # read1 returns what one read from the socket gives, so the deadline is checked
-    # between reads however slowly the bytes come (urllib3 < 2.3 has only read).
-    read = getattr(response.raw, "read1", None) or response.raw.read
-    buffer = bytearray()
-    try:
-        while True:
-            chunk = read(_CHUNK, decode_content=True)
-            if not chunk:
-                return bytes(buffer)
-            buffer += chunk
-            if len(buffer) > cap:
-                return None
-            if time.monotonic() > deadline:
-                raise AnswerUnread(f"the answer took longer than {budget:g}s to arrive")
-    except (urllib3.exceptions.HTTPError, OSError, requests.exceptions.RequestException) as exc:
-        raise AnswerUnread(_short(exc)) from None
-
-
-@dataclass(frozen=True)
-class _Envelope:
-    """What OneAll's envelope says (§2); None from ``parse`` when it is not one."""
-
-    flag: str | None
-    code: int | None
-    info: str | None
-    date: str | None
-    data: Any
-
-    @staticmethod
-    def parse(body: bytes | None) -> _Envelope | None:
-        if not body:
-            return None
-        try:
-            document = json.loads(body)
-            request = document["response"]["request"]
-            status = request["status"]
-            if not isinstance(status, dict):
-                return None
-            result = document["response"].get("result")
-        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
-            return None
-        code = status.get("code")
-        info = status.get("info")
-        date = request.get("date")
-        return _Envelope(
-            flag=status.get("flag") if isinstance(status.get("flag"), str) else None,
-            code=code if isinstance(code, int) and not isinstance(code, bool) else None,
-            info=str(info) if info is not None else None,
-            date=date if isinstance(date, str) else None,
-            data=result.get("data") if isinstance(result, dict) else None,
-        )
-
-
-def _judge(method: str, resource: str, response: requests.Response, body: bytes | None,
-           envelope: _Envelope | None, cap: int) -> dict[str, Any] | None:
-    """What one complete answer proves: ``result.data`` (or None), or an error.
-
-    Raises:
-        AnswerNotDone: OneAll surely did not act and may be asked again (429, 502, 503).
-        ApiError: OneAll surely did not act (for GET: any answer that is no success).
-        OutcomeUnknownError: a POST, PUT or DELETE may have been carried out.
-    """
-    status = response.status_code
-    writing = method != "GET"
-    if 300 <= status < 400:
-        where = redact(str(response.headers.get("Location") or "nowhere"))[:200]
-        info = f"redirected to {where}; redirects are not followed (check the API base URL)"
-    elif body is None:
-        info = f"answer larger than {cap} bytes, refused unread"
-    elif envelope is not None and envelope.flag == "success" and 200 <= status < 300:
-        return envelope.data if isinstance(envelope.data, dict) else None
-    else:
-        said = envelope.code if envelope is not None and envelope.code is not None else status
-        info = (envelope.info if envelope is not None and envelope.info else None) \
-            or _page_text(body) or response.reason or "no explanation"
-        error = ApiError(said, redact(info)[:500], resource)
-        oneall_refused = envelope is not None and envelope.flag == "error" and (
-            400 <= said < 500 or said in RETRY_CODES)
-        if oneall_refused or status == 429:
-            if said in RETRY_CODES or status == 429:
-                raise AnswerNotDone(error)
-            raise error
-        if not writing:
-            raise error
-    if writing:
-        raise OutcomeUnknownError(
-            f"OneAll answered {status} for {method} {resource}, which does not say whether it "
-            f"was {_VERBS[method]}: {redact(info)[:300]}")
-    raise ApiError(status, redact(info), resource)
-
-
-def _page_text(body: bytes | None) -> str:
-    return (body or b"")[:200].decode("utf-8", "replace").strip()
-
-
-# ---------------------------------------------------------------------- small helpers
-def _surely_unsent(exc: requests.exceptions.RequestException) -> bool:
-    """True only when the request cannot have reached the server."""
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return True
-    if isinstance(exc, requests.exceptions.ConnectionError):
-        reason = exc.args[0] if exc.args else None
-        inner = getattr(reason, "reason", reason)
-        return isinstance(inner, (NewConnectionError, ConnectTimeoutError))
-    return False
-
-
-def _short(exc: Exception) -> str:
-    inner = exc.args[0] if exc.args else exc
-    reason = getattr(inner, "reason", inner)
-    return str(reason)[:300]
-
-
-def _rfc2822(value: str | None) -> datetime | None:
-    """An RFC 2822 date as an aware datetime (a zone-less one is UTC), or None."""
-    if not value:
-        return None
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
-
-
-def _retry_after_seconds(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    when = _rfc2822(value)
-    return None if when is None else max(0.0, when.timestamp() - time.time())
-
