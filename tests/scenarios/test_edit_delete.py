@@ -197,3 +197,58 @@ def test_replacing_a_tweet_leaves_exactly_one_live_tweet(
     assert [o["fields"]["message"] for o in live] == ["Launch day, take two"]
     assert _calls(sandbox, "DELETE") == 1
     _settled(project, site_env)
+
+
+def test_a_saved_plan_holds_its_update_and_delete_and_is_refused_once_stale(
+        project: Project, sandbox: SandboxServer, site_env: dict[str, str]) -> None:
+    both = """
+        actions:
+          post:
+            type: facebook.page.post
+            identity: acme-facebook
+            page: "1093847562"
+            message: "{text}"
+          tweet:
+            type: twitter.post
+            identity: acme-twitter
+            message: Launch day
+{deleted}
+    """
+    project.manifest("posts/b", both.format(text="Launch day", deleted=""))
+    assert project.run("apply", "--yes", env=site_env).exit_code == 0
+    project.manifest("posts/b", both.format(text="Launch day!", deleted="            deleted: true"))
+    assert project.run("plan", "--detailed-exitcode", env=site_env).exit_code == 2
+    saved = project.root / "plan.json"
+    assert project.run("plan", "--out", str(saved), env=site_env).exit_code == 0
+    doc = json.loads(saved.read_text())
+    kinds = {c["address"]: c["kind"] for c in doc["changes"]}
+    assert kinds == {"posts/b/post": "update", "posts/b/tweet": "delete"}
+    [update] = [c for c in doc["changes"] if c["kind"] == "update"]
+    assert update["diff"] == [{"field": "message", "old": "Launch day", "new": "Launch day!"}]
+
+    project.manifest("posts/b", both.format(text="Launch day!!", deleted="            deleted: true"))
+    stale = project.run("apply", str(saved), env=site_env)
+    assert stale.exit_code == 1 and "changed since the plan was made" in stale.output
+    assert not any(r.method in ("PUT", "DELETE") for r in sandbox.sandbox.received)
+
+    project.manifest("posts/b", both.format(text="Launch day!", deleted="            deleted: true"))
+    applied = project.run("apply", str(saved), env=site_env)
+    assert applied.exit_code == 0, applied.output
+    assert _calls(sandbox, "PUT") == 1 and _calls(sandbox, "DELETE") == 1
+    _settled(project, site_env)
+
+
+def test_an_edit_whose_answer_was_lost_is_simply_sent_again(
+        project: Project, sandbox: SandboxServer, site_env: dict[str, str]) -> None:
+    project.manifest("edit/page", EDITABLE["page"].format(page=PAGE, text="one"))
+    assert project.run("apply", "--yes", env=site_env).exit_code == 0
+    project.manifest("edit/page", EDITABLE["page"].format(page=PAGE, text="two"))
+    faults = sandbox.sandbox.faults
+    faults.gateway_502 = 1.0  # carried out, then a proxy's page instead of the answer
+    lost = project.run("apply", "--yes", env=site_env)
+    assert lost.exit_code == 1 and "safe to send again" in lost.output
+    faults.gateway_502 = 0.0
+    assert "1 to update" in project.run("plan", env=site_env).output  # still pending, not unknown
+    assert project.run("apply", "--yes", env=site_env).exit_code == 0
+    assert _calls(sandbox, "PUT") == 2 and _calls(sandbox, "POST") == 1
+    _settled(project, site_env)
