@@ -5,14 +5,17 @@ The CLI calls one use case per command and renders what it returns:
 them out, ``state`` holds the commands that change the state without sending anything.
 """
 
+from pipeline.app.adopt import import_one, refresh
 from pipeline.app.applying import Applied, apply
+from pipeline.app.harvest import import_generate
 from pipeline.app.planning import (inputs_digest, make_plan, plan, plan_and_remember, plan_command,
                                    remembered_plan)
 from pipeline.app.state import accept, forget, move, published_among, resolve, show, unlock
 from pipeline.app.workspace import Loaded, Workspace, load, load_workspace, open_workspace
 
 __all__ = [
-    "Applied", "Loaded", "Workspace", "accept", "apply", "forget", "inputs_digest", "load",
+    "Applied", "Loaded", "Workspace", "accept", "apply", "forget", "import_generate", "import_one",
+    "inputs_digest", "load", "refresh",
     "load_workspace", "make_plan", "move", "open_workspace", "plan", "plan_and_remember",
     "plan_command", "published_among", "remembered_plan", "resolve", "show", "unlock",
 ]

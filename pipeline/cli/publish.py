@@ -37,14 +37,21 @@ def validate(ctx: click.Context) -> None:
 @click.option("--changed-since", metavar="REF", default=None,
               help="Mark (and list first) the actions of files changed since this git ref.")
 @click.option("--show-unchanged", is_flag=True, help="List unchanged actions too.")
+@click.option("--refresh", "refresh_first", is_flag=True,
+              help="First read back every recorded post and report drift (as `pipeline refresh`).")
 @click.pass_context
 def plan(ctx: click.Context, detailed_exitcode: bool, replace: tuple[str, ...], fmt: str,
-         out: Path | None, changed_since: str | None, show_unchanged: bool) -> None:
+         out: Path | None, changed_since: str | None, show_unchanged: bool, refresh_first: bool) -> None:
     """Show what apply would do, per action."""
     from pipeline import app
-    from pipeline.report import github, json, markdown, text
+    from pipeline.report import drift, github, json, markdown, text
 
     workspace = app.open_workspace(start(ctx))
+    if refresh_first:
+        found = app.refresh(workspace)
+        records = app.show(workspace).resources
+        report = drift.drift_markdown(found, records) if fmt == "markdown" else drift.drift_text(found, records)
+        echo(report, nl=False, err=fmt == "json")  # JSON output stays one document
     the_plan = app.plan_command(workspace, replace=frozenset(replace), changed_since=changed_since,
                                 out=out, full=fmt == "json" or show_unchanged)
     announce(workspace.site)

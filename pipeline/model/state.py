@@ -31,8 +31,9 @@ class Record(BaseModel):
     identity: str
     digest: str
     #: ``unknown``: a request was sent and its outcome never learned; ``deleted``: a
-    #: tombstone, so that nothing is ever sent for this address again.
-    status: Literal["published", "unknown", "deleted"]
+    #: tombstone, so that nothing is ever sent for this address again; ``gone``: deleted
+    #: elsewhere (found by ``refresh``), published again only when asked.
+    status: Literal["published", "unknown", "deleted", "gone"]
     result: dict[str, str] = Field(default_factory=dict)
     published_at: datetime | None = None
     attempted_at: datetime | None = None
@@ -50,6 +51,12 @@ class Record(BaseModel):
     #: After ``--replace`` of a type OneAll can delete: the old post, online until its
     #: delete is confirmed.
     superseded: "Record | None" = None
+    #: Adopted with ``pipeline import``: ``read`` back through the Pull API, or by its
+    #: ``ids`` alone (no Pull resource lists it, so what it holds is not known).
+    imported: Literal["read", "ids"] | None = None
+    #: ``edited`` elsewhere, as ``refresh --write`` found it: ``request`` then holds what
+    #: is online, so that the plan shows it old -> new.
+    drift: Literal["edited"] | None = None
 
 
 class State(BaseModel):
@@ -163,6 +170,33 @@ class Accepted(_Event):
 
 
 @dataclass(frozen=True, slots=True)
+class Imported(_Event):
+    """A post made elsewhere, adopted: recorded as published without sending anything."""
+
+    op: ClassVar[str] = "imported"
+    type: str
+    identity: str
+    digest: str
+    result: dict[str, str]
+    at: str
+    how: Literal["read", "ids"]
+    request: dict[str, Any] | None = None
+    published_at: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Drifted(_Event):
+    """What ``refresh --write`` learned of a recorded post: ``deleted`` elsewhere, or
+    ``edited`` elsewhere (``request`` and ``digest``: what is online now)."""
+
+    op: ClassVar[str] = "drifted"
+    drift: Literal["deleted", "edited"]
+    at: str
+    digest: str | None = None
+    request: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Moved(_Event):
     """The manifest moved: the same post, recorded under its new address."""
 
@@ -177,9 +211,10 @@ class Forgotten(_Event):
     op: ClassVar[str] = "forget"
 
 
-Event = Union[Intent, Published, Edited, Deleted, Failed, Resolved, Accepted, Moved, Forgotten]
-_KINDS: dict[str, type[_Event]] = {k.op: k for k in (Intent, Published, Edited, Deleted, Failed,
-                                                     Resolved, Accepted, Moved, Forgotten)}
+Event = Union[Intent, Published, Edited, Deleted, Failed, Resolved, Accepted, Imported, Drifted,
+              Moved, Forgotten]
+_KINDS: dict[str, type[_Event]] = {k.op: k for k in (Intent, Published, Edited, Deleted, Failed, Resolved,
+                                                     Accepted, Imported, Drifted, Moved, Forgotten)}
 
 
 def parse_event(data: Any) -> Event:
@@ -230,7 +265,7 @@ def fold(state: State, event: Event) -> None:
     elif isinstance(event, Edited):
         if current is not None:
             resources[event.address] = current.model_copy(update={
-                "digest": event.digest, "request": event.request})
+                "digest": event.digest, "request": event.request, "drift": None})
     elif isinstance(event, Deleted):
         if current is None:
             return
@@ -257,6 +292,19 @@ def fold(state: State, event: Event) -> None:
         if current is not None:
             resources[event.address] = current.model_copy(update={
                 "digest": event.digest, "request": event.request})
+    elif isinstance(event, Imported):
+        resources[event.address] = Record(
+            type=event.type, identity=event.identity, digest=event.digest, status="published",
+            result=event.result, published_at=_time(event.published_at or event.at),
+            request=event.request, imported=event.how)
+    elif isinstance(event, Drifted):
+        if current is None or current.status != "published":
+            return
+        if event.drift == "deleted":
+            resources[event.address] = current.model_copy(update={"status": "gone", "drift": None})
+        else:
+            resources[event.address] = current.model_copy(update={
+                "drift": "edited", "request": event.request, "digest": event.digest or current.digest})
     elif isinstance(event, Moved):
         record = resources.pop(event.address, None)
         if record is not None:

@@ -77,6 +77,9 @@ def plan(graph: Graph, state: State, now: datetime,
         elif record is not None and record.status == "unknown":
             kind, reason = "unknown", ("a request was sent but its answer never came; apply reads "
                                        "it back first, or settle it: pipeline state resolve")
+        elif record is not None and record.status == "gone" and not asked:
+            kind, reason = "noop", (f"deleted elsewhere (found by refresh): `--replace {address}` "
+                                    "publishes it again; nothing is sent by itself")
         elif record is not None and record.status == "deleted" and (action.deleted or not asked):
             # A tombstone: whatever the manifest says now, nothing is published again by itself.
             when = f" on {record.deleted_at:%Y-%m-%d}" if record.deleted_at else ""
@@ -87,6 +90,9 @@ def plan(graph: Graph, state: State, now: datetime,
             reason = None if record is not None else "marked deleted and never published: nothing to do"
         elif record is not None and record.digest == action.digest and not asked:
             kind = "noop"
+            if record.imported == "ids":
+                reason = ("imported by its ids alone: OneAll lists no such post, so what it holds "
+                          "could not be read back")
         elif record is not None and not asked:
             fields = _changed_fields(record.request, action.request)
             diff = tuple(FieldDiff(name, (record.request or {}).get(name), action.request.get(name))
@@ -99,7 +105,7 @@ def plan(graph: Graph, state: State, now: datetime,
             else:
                 kind, reason = "changed", _why_changed(endpoint, address, fields)
         else:
-            replacing = record is not None and record.status != "deleted"
+            replacing = record is not None and record.status not in ("deleted", "gone")
             kind = "create"
             if replacing:
                 reason = ("published before: publishes it anew, then deletes the old post"
@@ -169,6 +175,8 @@ def _why_changed(endpoint: catalog.Endpoint, address: str, fields: set[str] | No
 
 
 def _why_orphan(record: Record) -> str:
+    if record.status == "gone":
+        return "deleted elsewhere, and in no manifest (`pipeline state forget` drops it)"
     if record.status == "deleted":
         return "deleted, and in no manifest any more (`pipeline state forget` drops the tombstone)"
     how = ("to delete it, put its action back with `deleted: true`; "

@@ -20,6 +20,8 @@ from pipeline.report.text import KIND_WORDS
 
 #: The hidden first line by which the workflow finds its own comment to update it.
 MARKER = "<!-- pipeline:plan -->"
+#: The same for the one issue that lists drift found by ``refresh``.
+MARKER_DRIFT = "<!-- pipeline:drift -->"
 #: GitHub refuses comments over 65,536 characters; keep well inside.
 MAX_CHARS = 60_000
 FOLD_CHARS = 400  # content longer than this is folded in <details>
