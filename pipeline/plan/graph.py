@@ -53,7 +53,8 @@ def build(actions: Iterable[DesiredAction], problems: Iterable[Diagnostic] = (),
             problem = _check_ref(action, use.field, use.target, by_address)
             if problem:
                 problems.append(Diagnostic(problem, use.location))
-        problems.extend(_check_alone(action, by_address))
+        if action.refs and any(spec.alone for spec in action.endpoint.fields):
+            problems.extend(_check_alone(action, by_address))
         deps[action.address] = tuple(sorted({u.target for u in action.refs if u.target in by_address}))
     users = dependents(deps)
     order, cycle = _toposort(deps, users)
