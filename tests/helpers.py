@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,6 +62,12 @@ class Project:
 
     def manifest(self, name: str, text: str) -> Path:
         return self.write(f"content/{name}.yaml", text)
+
+    def git(self, *args: str) -> str:
+        """Real git in the project, as a committer with a name (a test machine may have none)."""
+        return subprocess.run(["git", "-C", str(self.root), "-c", "user.name=Author",
+                               "-c", "user.email=author@acme.example", *args],
+                              check=True, capture_output=True, text=True).stdout
 
     def run(self, *args: str, env: dict[str, str] | None = None, input: str | None = None) -> Result:
         """The real CLI, in-process, from the project's folder."""

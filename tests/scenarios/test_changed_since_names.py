@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 
 from pipeline.oneall.sandbox import SandboxServer
 from tests.helpers import Project
@@ -14,22 +13,17 @@ NAMES = ['with "quotes" and spaces', "new\nline", "café-déjà", "tab\there", "
 TWEET = "actions:\n  tweet:\n    type: twitter.post\n    identity: acme-twitter\n    message: {}\n"
 
 
-def git(project: Project, *args: str) -> None:
-    subprocess.run(["git", "-C", str(project.root), "-c", "user.name=A", "-c", "user.email=a@example.com",
-                    *args], check=True, capture_output=True)
-
-
 def test_every_file_name_git_can_hold_is_attributed_to_the_change(
         project: Project, sandbox: SandboxServer, site_env: dict[str, str]) -> None:
-    git(project, "init", "-q", "-b", "main")
+    project.git("init", "-q", "-b", "main")
     project.manifest("posts/old", TWEET.format("old"))
-    git(project, "add", "-A")
-    git(project, "commit", "-qm", "base")
-    git(project, "checkout", "-qb", "pr")
+    project.git("add", "-A")
+    project.git("commit", "-qm", "base")
+    project.git("checkout", "-qb", "pr")
     for i, name in enumerate(NAMES):
         project.write(f"content/posts/{name}.yaml", TWEET.format(f"tweet {i}"))
-    git(project, "add", "-A")
-    git(project, "commit", "-qm", "odd names")
+    project.git("add", "-A")
+    project.git("commit", "-qm", "odd names")
     result = project.run("plan", "--changed-since", "main", "--format", "json", env=site_env)
     assert result.exit_code == 0, result.output
     changes = json.loads(result.stdout)["changes"]
@@ -39,15 +33,15 @@ def test_every_file_name_git_can_hold_is_attributed_to_the_change(
 
 def test_a_file_name_that_is_not_utf8_is_an_error_at_the_file_not_a_crash(
         project: Project, sandbox: SandboxServer, site_env: dict[str, str]) -> None:
-    git(project, "init", "-q", "-b", "main")
+    project.git("init", "-q", "-b", "main")
     project.manifest("posts/old", TWEET.format("old"))
-    git(project, "add", "-A")
-    git(project, "commit", "-qm", "base")
+    project.git("add", "-A")
+    project.git("commit", "-qm", "base")
     raw = os.fsencode(str(project.root / "content" / "posts")) + b"/latin1-\xe9t\xe9.yaml"
     with open(raw, "w", encoding="utf-8") as fh:
         fh.write(TWEET.format("a name that is not UTF-8"))
-    git(project, "add", "-A")
-    git(project, "commit", "-qm", "odd name")
+    project.git("add", "-A")
+    project.git("commit", "-qm", "odd name")
     for args in (["plan", "--changed-since", "HEAD~1"], ["validate"]):
         result = project.run(*args, env=site_env)
         assert result.exit_code == 1, result.output

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import marshal
 import stat
-import subprocess
 
 from pipeline.load.blobs import key_path
 from pipeline.oneall.sandbox import SandboxServer
@@ -43,16 +42,12 @@ def test_a_forged_cache_entry_never_stands_for_the_file(
 
 def test_a_cache_that_git_tracks_is_ignored_and_the_plan_says_so(
         project: Project, sandbox: SandboxServer, site_env: dict[str, str]) -> None:
-    def git(*args: str) -> None:
-        subprocess.run(["git", "-C", str(project.root), "-c", "user.name=A", "-c", "user.email=a@example.com",
-                        *args], check=True, capture_output=True)
-
     project.manifest("posts/launch", LAUNCH)
-    git("init", "-q", "-b", "main")
+    project.git("init", "-q", "-b", "main")
     assert project.run("plan", env=site_env).exit_code == 0
-    git("add", "-A")
-    git("add", "-f", ".pipeline")  # a pull request can commit it
-    git("commit", "-qm", "a cache, innocently")
+    project.git("add", "-A")
+    project.git("add", "-f", ".pipeline")  # a pull request can commit it
+    project.git("commit", "-qm", "a cache, innocently")
     for fmt in ("text", "markdown"):
         planned = project.run("plan", "--format", fmt, env=site_env)
         assert planned.exit_code == 0

@@ -15,6 +15,17 @@ PINS = 6
 TWEETS = 40
 
 
+def _converge(project: Project, env: dict[str, str], most: int = 20) -> int:
+    """Apply until the plan has nothing left to do; the number of applies it took."""
+    runs = 0
+    while project.run("plan", "--detailed-exitcode", env=env).exit_code == 2:
+        runs += 1
+        assert runs <= most, "no convergence"
+        result = project.run("apply", "--yes", env=env)
+        assert "Traceback" not in result.output
+    return runs
+
+
 def test_repeated_applies_under_faults_converge_with_no_duplicate_and_no_loss(
         project: Project, sandbox: SandboxServer, site_env: dict[str, str]) -> None:
     project.write("pipeline.yaml", (project.root / "pipeline.yaml").read_text() + "settle_after: 0\n")
@@ -33,12 +44,7 @@ def test_repeated_applies_under_faults_converge_with_no_duplicate_and_no_loss(
     faults.retry_after, faults.ghost_delay = 0, 0.6
     env = {**site_env, "ONEALL_TIMEOUT": "0.3"}
 
-    runs = 0
-    while project.run("plan", "--detailed-exitcode", env=env).exit_code == 2:
-        runs += 1
-        assert runs <= 15, "no convergence"
-        result = project.run("apply", "--yes", env=env)
-        assert "Traceback" not in result.output
+    runs = _converge(project, env, most=15)
     outcomes = Counter(r.path.rsplit("/", 1)[-1] for r in sandbox.sandbox.received if r.method == "POST")
     assert runs >= 2, "the faults never bit: the soak proved nothing"
     assert sum(outcomes.values()) > total  # some requests were refused and retried
@@ -73,16 +79,6 @@ def _mixed(project: Project, *, edited: bool) -> None:
         + ("    deleted: true\n" if edited and p == 0 else "") for p in range(PINS))
     project.write("content/mixed.yaml", "actions:\n" + tweets + pages
                   + "  board:\n    type: pinterest.board\n    identity: acme-pinterest\n    name: Board\n" + pins)
-
-
-def _converge(project: Project, env: dict[str, str]) -> int:
-    runs = 0
-    while project.run("plan", "--detailed-exitcode", env=env).exit_code == 2:
-        runs += 1
-        assert runs <= 20, "no convergence"
-        result = project.run("apply", "--yes", env=env)
-        assert "Traceback" not in result.output
-    return runs
 
 
 def test_mixed_creates_edits_and_deletes_converge_under_faults_with_oneall_hours_away(

@@ -4,7 +4,6 @@ in text, in Markdown and as an annotation on the state file."""
 from __future__ import annotations
 
 import json
-import subprocess
 
 from pipeline.oneall.sandbox import SandboxServer
 from tests.helpers import LAUNCH, Project
@@ -12,19 +11,13 @@ from tests.helpers import LAUNCH, Project
 STATE = "state/state.json"
 
 
-def git(project: Project, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(project.root), "-c", "user.name=Author",
-                           "-c", "user.email=author@acme.example", *args],
-                          check=True, capture_output=True, text=True).stdout
-
-
 def _main_with_published_posts(project: Project, site_env: dict[str, str]) -> None:
-    git(project, "init", "-q", "-b", "main")
+    project.git("init", "-q", "-b", "main")
     project.manifest("posts/launch", LAUNCH)
     assert project.run("apply", "--yes", env=site_env).exit_code == 0
-    git(project, "add", ".")
-    git(project, "commit", "-qm", "launch, published")
-    git(project, "checkout", "-qb", "pr")
+    project.git("add", ".")
+    project.git("commit", "-qm", "launch, published")
+    project.git("checkout", "-qb", "pr")
 
 
 def test_forgetting_and_forging_in_a_pull_request_are_named_first_everywhere(
@@ -36,7 +29,7 @@ def test_forgetting_and_forging_in_a_pull_request_are_named_first_everywhere(
                                             "digest": "sha256:x", "status": "published",
                                             "result": {"post_id": "99"}}
     (project.root / STATE).write_text(json.dumps(doc, indent=2))
-    git(project, "commit", "-qam", "innocent cleanup")
+    project.git("commit", "-qam", "innocent cleanup")
     plan_env = {k: v for k, v in site_env.items() if k != "ONEALL_PRIVATE_KEY"}  # a PR's plan has no keys
 
     text = project.run("plan", "--changed-since", "main", env=plan_env).stdout
@@ -57,7 +50,7 @@ def test_a_pull_request_that_leaves_the_state_alone_has_no_warning(
         project: Project, sandbox: SandboxServer, site_env: dict[str, str]) -> None:
     _main_with_published_posts(project, site_env)
     project.manifest("posts/more", LAUNCH.replace("is out!", "is here!"))
-    git(project, "add", ".")
-    git(project, "commit", "-qm", "another post")
+    project.git("add", ".")
+    project.git("commit", "-qm", "another post")
     text = project.run("plan", "--changed-since", "main", env=site_env).stdout
     assert "WARNING" not in text and "+ posts/more/tweet" in text
