@@ -25,7 +25,7 @@ from pipeline.apply.store import StateStore
 from pipeline.catalog import Kind
 from pipeline.errors import ApiError, OutcomeUnknownError, PipelineError, TransportError
 from pipeline.model.plan import Change, Plan
-from pipeline.model.state import Deleted, Edited, Event as JournalEvent, Failed, Intent, Published, State
+from pipeline.model.state import Deleted, Edited, Event as JournalEvent, Failed, Intent, Published, State, Verb
 from pipeline.plan.graph import dependents
 from pipeline.redact import contains_secret, redact
 
@@ -174,14 +174,18 @@ class Executor:
         return clock.stamp(self.now())
 
     def _one(self, change: Change) -> _Finished:
+        try:
+            values = self._values(change)
+        except PipelineError as exc:  # before anything is written or sent
+            return _Finished("failed", f"not sent: {exc}")
         # Any error from here on, once the intent is written, may have come after the
         # request left: the only safe reading is "unknown", and the run goes on.
         try:
             if change.kind == "create":
-                return self._create(change)
+                return self._create(change, values)
             if change.kind == "update":
-                return self._update(change)
-            return self._delete(change)
+                return self._update(change, values)
+            return self._delete(change, values)
         except (ApiError, TransportError) as exc:
             return self._refused(change, exc)
         except Exception as exc:  # noqa: BLE001 - OutcomeUnknownError, or anything unforeseen
@@ -191,10 +195,16 @@ class Executor:
                 detail += "; an edit or a delete is safe to send again: the next apply does"
             return _Finished("unknown", detail)
 
+    def _values(self, change: Change) -> dict[str, Any]:
+        """What is sent: references filled with ids; for a delete, the literal values its
+        path may need (the ids OneAll returned come from the record)."""
+        if change.kind == "delete":
+            return {k: v for k, v in change.request.items() if not isinstance(v, (dict, list))}
+        return self._resolve(change)
+
     def _refused(self, change: Change, exc: ApiError | TransportError) -> _Finished:
         """OneAll said no, or the request never left: surely nothing was done."""
-        self._commit(Failed(change.address, at=self._stamp(),
-                            verb="delete" if change.kind == "delete" else change.kind))  # type: ignore[arg-type]
+        self._commit(Failed(change.address, at=self._stamp(), verb=_verb(change)))
         detail = f"{exc.code} {exc.info}" if isinstance(exc, ApiError) else str(exc)
         if isinstance(exc, ApiError) and exc.code == 401:
             self._halt_reason = "not sent: OneAll refused the API keys (401)"
@@ -213,16 +223,15 @@ class Executor:
             if change.replace and change.record is not None else None
         offset = self.publisher.clock_offset
         self._commit(Intent(
-            change.address, verb=change.kind, type=change.type,  # type: ignore[arg-type]
+            change.address, verb=_verb(change), type=change.type,
             identity=change.identity, digest=change.digest, at=attempted,
             sent=None if secret or change.kind != "create" else dict(values),
             request=None if secret else change.request, replaces=replaces,
             clock_offset=offset.total_seconds() if offset is not None else None))
         return attempted
 
-    def _create(self, change: Change) -> _Finished:
+    def _create(self, change: Change, values: dict[str, Any]) -> _Finished:
         endpoint = catalog.BY_TYPE[change.type]
-        values = self._resolve(change)
         attempted = self._intent(change, values)
         data = self.publisher.push(endpoint, self.tokens[change.identity], values)
         ids = {k: str(v) for k, v in data.items() if k not in catalog.RESULT_ENVELOPE_FIELDS}
@@ -247,16 +256,15 @@ class Executor:
         stand_in = Change(kind="delete", address=address, type=old.type, identity=old.identity,
                           request=old.request or {}, digest=old.digest, record=old, superseded=True)
         try:
-            finished = self._delete(stand_in)
+            finished = self._delete(stand_in, self._values(stand_in))
         except Exception as exc:  # noqa: BLE001 - the new post is recorded whatever happens here
             return (f"the post it replaced may still be online ({redact(str(exc)) or type(exc).__name__}); "
                     "the next apply deletes it")
         return "and deleted the post it replaced" if finished.outcome == "deleted" else ""
 
-    def _update(self, change: Change) -> _Finished:
+    def _update(self, change: Change, values: dict[str, Any]) -> _Finished:
         endpoint = catalog.BY_TYPE[change.type]
         assert change.record is not None
-        values = self._resolve(change)
         self._intent(change, values)
         data = self.publisher.edit(endpoint, self.tokens[change.identity], values, change.record.result)
         self._commit(Edited(change.address, digest=change.digest, at=self._stamp(),
@@ -264,11 +272,9 @@ class Executor:
         ids = {k: str(v) for k, v in data.items() if k not in catalog.RESULT_ENVELOPE_FIELDS}
         return _Finished("edited", "", ids or change.record.result)
 
-    def _delete(self, change: Change) -> _Finished:
+    def _delete(self, change: Change, values: dict[str, Any]) -> _Finished:
         endpoint = catalog.BY_TYPE[change.type]
         assert change.record is not None
-        # The path needs the ids OneAll returned, and literal request values (a page id).
-        values = {k: v for k, v in change.request.items() if not isinstance(v, (dict, list))}
         self._intent(change, values)
         detail = ""
         try:
@@ -279,3 +285,14 @@ class Executor:
             detail = "already gone (404)"  # what the state records is no longer online
         self._commit(Deleted(change.address, at=self._stamp(), superseded=change.superseded))
         return _Finished("deleted", detail)
+
+
+def _verb(change: Change) -> Verb:
+    """The request a sending change makes (the executor is given no other kind)."""
+    if change.kind == "update":
+        return "update"
+    if change.kind == "delete":
+        return "delete"
+    assert change.kind == "create", change.kind
+    return "create"
+
