@@ -84,3 +84,38 @@ def sandbox_serve(ctx: click.Context, host: str, port: int, db: Path | None, lat
     finally:
         server.httpd.server_close()
 
+
+
+@sandbox.command("elsewhere")
+@click.argument("object_id", metavar="ID")
+@click.option("--delete", "delete", is_flag=True, help="Delete the post, as its owner would in the network's app.")
+@click.option("--set", "changes", multiple=True, metavar="FIELD=VALUE",
+              help="Edit one field of the post (its name on the wire, e.g. message=…).")
+@click.option("--type", "type_name", default=None, help="The post's type, when two share the id.")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The sandbox's database (default: the embedded sandbox's, under .pipeline/sandbox/).")
+@click.pass_context
+def sandbox_elsewhere(ctx: click.Context, object_id: str, delete: bool, changes: tuple[str, ...],
+                      type_name: str | None, db: Path | None) -> None:
+    """Change a post in the sandbox outside the pipeline, to see `pipeline refresh` find it."""
+    from pipeline.apply.site import SANDBOX_DIR, project_sandbox
+    from pipeline.load.project import find_root, load_project
+
+    if delete == bool(changes):
+        raise UserError("give either --delete or --set FIELD=VALUE")
+    fields = {}
+    for change in changes:
+        name, sep, value = change.partition("=")
+        if not sep or not name:
+            raise UserError(f"--set {change!r}: write FIELD=VALUE")
+        fields[name] = value
+    project = load_project(find_root(start(ctx)))
+    box = project_sandbox(project, "sandbox-public", "sandbox-private", db or project.root / SANDBOX_DIR / "db.jsonl")
+    try:
+        if delete:
+            box.delete_elsewhere(object_id, type_name=type_name)
+        else:
+            box.edit_elsewhere(object_id, fields, type_name=type_name)
+    except (KeyError, ValueError) as exc:
+        raise UserError(f"{object_id}: {exc.args[0] if exc.args else exc}") from None
+    echo(f"{'deleted' if delete else 'edited'} {object_id} in the sandbox, as if by hand")

@@ -177,3 +177,15 @@ def test_plan_refresh_reports_drift_first_and_writes_nothing(
     assert planned.exit_code == 0
     assert planned.output.index("deleted elsewhere") < planned.output.index("Plan:")
     assert (project.root / "state/state.json").read_text() == state
+
+
+def test_the_embedded_sandbox_can_be_changed_elsewhere_from_the_cli(project: Project) -> None:
+    project.manifest("posts/e", "actions:\n  post:\n    type: facebook.page.post\n    identity: acme-facebook\n"
+                     "    page: \"1093847562\"\n    message: as sent\n")
+    assert project.run("apply", "--yes").exit_code == 0
+    state = json.loads((project.root / ".pipeline/sandbox/state.json").read_text())
+    post_id = state["resources"]["posts/e/post"]["result"]["post_id"]
+    assert project.run("sandbox", "elsewhere", post_id, "--set", "message=changed by hand").exit_code == 0
+    found = project.run("refresh", "--detailed-exitcode")
+    assert found.exit_code == 2 and "'as sent' -> online 'changed by hand'" in found.output
+    assert project.run("sandbox", "elsewhere", "nope", "--delete").exit_code == 1
