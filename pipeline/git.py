@@ -44,3 +44,16 @@ def file_at(root: Path, ref: str, path: str) -> bytes | None:
         raise UserError(Diagnostic("--changed-since needs git, which is not installed")) from None
     return done.stdout if done.returncode == 0 else None
 
+
+def recent_versions(root: Path, path: str, limit: int = 10) -> list[bytes]:
+    """The contents of ``path`` in the newest ``limit`` commits of HEAD that touched it
+    (a commit that removed it gives b""); empty outside a repository or without git."""
+    try:
+        log = subprocess.run(["git", "-C", str(root), "log", f"-n{limit}", "--format=%H", "--", path],
+                             capture_output=True, timeout=60, check=False, text=True)
+    except (OSError, subprocess.SubprocessError):
+        return []
+    if log.returncode != 0:
+        return []
+    return [file_at(root, sha, path) or b"" for sha in log.stdout.split()]
+

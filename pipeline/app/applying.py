@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Callable
 
-from pipeline import clock
+from pipeline import clock, git
 from pipeline.app.planning import inputs_digest, make_plan
 from pipeline.app.workspace import Loaded
 from pipeline.apply import site as site_mod
@@ -54,7 +54,7 @@ def apply(loaded: Loaded, *, saved: Plan | None = None,
     store = loaded.store()
     at = now or clock.now()
     with store.locked(timeout=lock_timeout):
-        store.verify_origin(confirm_state)
+        store.verify_origin(confirm_state, _history(loaded, store))
         state = store.load_for_update()
         dirty = False
         settled: list[Settled] = []
@@ -136,3 +136,12 @@ def _essence(change: Change) -> tuple[object, ...]:
     """What must be the same in a saved plan and a fresh one for the change to be carried out."""
     return (change.kind, change.type, change.identity, change.digest, change.replace,
             change.moved_from, change.request, change.superseded)
+
+
+def _history(loaded: Loaded, store: StateStore) -> list[bytes]:
+    """The newest versions of the state file that git recorded (none for the sandbox,
+    whose state is not in git, or outside a repository)."""
+    if store.signer is None or not store.path.is_relative_to(loaded.project.root):
+        return []
+    return git.recent_versions(loaded.project.root, store.path.relative_to(loaded.project.root).as_posix())
+

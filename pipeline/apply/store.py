@@ -16,6 +16,7 @@ sent again by itself. Recording costs one append, whatever the size of the state
 from __future__ import annotations
 
 import fcntl
+import re
 import hmac
 import json
 import os
@@ -25,7 +26,7 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 from pydantic import ValidationError
 
@@ -261,26 +262,58 @@ class StateStore:
         if self.signer is not None:
             atomic_write(self.signature_path, self.signer.sign(self._chain) + "\n")
 
-    def verify_origin(self, confirmed: str | None = None) -> None:
+    def verify_origin(self, confirmed: str | None = None, history: Sequence[bytes] = ()) -> None:
         """Refuse a state that was not last written by the pipeline with this site's key
-        (a hand edit, a pull request that forgets or forges a post), unless ``confirmed``
-        is the digest this refusal names: a person has reviewed that change."""
+        (a hand edit, a pull request that forgets or forges a post), or that goes back on
+        what ``history`` (the newest versions of the state that git holds) recorded: an
+        older signed state, another lineage, no state at all. ``confirmed`` lets it pass
+        when it is the digest the refusal names: a person has reviewed that change."""
         if self.signer is None:
             return
         self._check_links()
         snapshot = read_nofollow(self.path)
-        if snapshot is None:
-            return  # nothing recorded yet (a journal alone is checked line by line on load)
-        digest = digest_of(snapshot)
-        signature = (read_nofollow(self.signature_path) or b"").decode("ascii", "replace").strip()
-        if self.signer.verify(digest, signature) or confirmed == digest:
+        digest = digest_of(snapshot or b"")
+        if confirmed == digest:
             return
-        why = ("has no signature" if not signature else
-               "was changed since the pipeline last wrote it (its signature does not match)")
+        why = _behind(snapshot, history)
+        if why is None and snapshot is not None:
+            signature = (read_nofollow(self.signature_path) or b"").decode("ascii", "replace").strip()
+            if not self.signer.verify(digest, signature):
+                why = ("has no signature" if not signature else
+                       "was changed since the pipeline last wrote it (its signature does not match)")
+        if why is None:
+            return
         raise UserError(Diagnostic(
             f"the state {why}: it may forget or forge what was published, so nothing is sent",
             Location(self.shown),
             f"review the commits that changed {self.shown}, then confirm this exact state: "
-            f"--confirm-state {digest} (in the apply workflow: the repository variable "
-            "PIPELINE_CONFIRM_STATE)"))
+            f"--confirm-state {digest} (in the apply workflow: run it by hand with that "
+            "digest as its confirm-state input)"))
+
+
+_SERIAL = re.compile(rb'^  "serial": (\d+),?$', re.M)
+_LINEAGE = re.compile(rb'^  "lineage": "([^"]*)",?$', re.M)
+
+
+def _behind(snapshot: bytes | None, history: Sequence[bytes]) -> str | None:
+    """How ``snapshot`` goes back on the states git recorded before it, if it does.
+
+    The states in git were written by ``save`` (two-space indent, sorted keys), so their
+    lineage and serial are read with a pattern, not a parse of a large file."""
+    known = [(m.group(1), int(s.group(1))) for version in history
+             if (m := _LINEAGE.search(version)) and (s := _SERIAL.search(version))]
+    if not known:
+        return None
+    if snapshot is None:
+        return "was removed, although git recorded one"
+    lineage, serial = _LINEAGE.search(snapshot), _SERIAL.search(snapshot)
+    if lineage is None or serial is None:
+        return "cannot be read for its lineage and serial"
+    newest_lineage = known[0][0]
+    if lineage.group(1) != newest_lineage:
+        return "belongs to another history (lineage) than the one git recorded"
+    highest = max(n for lin, n in known if lin == newest_lineage)
+    if int(serial.group(1)) < highest:
+        return f"is older (serial {int(serial.group(1))}) than one git recorded (serial {highest})"
+    return None
 

@@ -82,3 +82,40 @@ def test_the_sandbox_state_needs_no_signature(project: Project) -> None:
     project.manifest("posts/launch", LAUNCH)
     assert project.run("apply", "--yes").exit_code == 0
     assert not list((project.root / ".pipeline" / "sandbox").glob("*.sig"))
+
+
+def _two_signed_states(project: Project, site_env: dict[str, str]) -> str:
+    """main with a signed state, then a newer one: the commit of the older one."""
+    project.git("init", "-q", "-b", "main")
+    project.manifest("posts/launch", LAUNCH)
+    assert project.run("apply", "--yes", env=site_env).exit_code == 0
+    project.git("add", "-A")
+    project.git("commit", "-qm", "first apply")
+    older = project.git("rev-parse", "HEAD").strip()
+    project.manifest("posts/more", LAUNCH.replace("is out!", "is here!"))
+    assert project.run("apply", "--yes", env=site_env).exit_code == 0
+    project.git("add", "-A")
+    project.git("commit", "-qm", "second apply")
+    return older
+
+
+def test_an_older_signed_state_brought_back_is_refused(
+        project: Project, sandbox: SandboxServer, site_env: dict[str, str]) -> None:
+    older = _two_signed_states(project, site_env)
+    project.git("checkout", older, "--", STATE, f"{STATE}.sig")  # signed, but forgets posts/more
+    project.git("commit", "-qm", "innocent revert")
+    sent = _posts(sandbox)
+    result = project.run("apply", "--yes", env=site_env)
+    assert result.exit_code == 1 and "is older (serial 1) than one git recorded (serial 2)" in result.output
+    assert _posts(sandbox) == sent
+
+
+def test_a_removed_state_is_refused_when_git_recorded_one(
+        project: Project, sandbox: SandboxServer, site_env: dict[str, str]) -> None:
+    _two_signed_states(project, site_env)
+    project.git("rm", "-q", STATE, f"{STATE}.sig")
+    project.git("commit", "-qm", "start over")
+    sent = _posts(sandbox)
+    result = project.run("apply", "--yes", env=site_env)
+    assert result.exit_code == 1 and "was removed, although git recorded one" in result.output
+    assert _posts(sandbox) == sent
