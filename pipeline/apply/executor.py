@@ -234,7 +234,7 @@ class Executor:
         endpoint = catalog.BY_TYPE[change.type]
         attempted = self._intent(change, values)
         data = self.publisher.push(endpoint, self.tokens[change.identity], values)
-        ids = {k: str(v) for k, v in data.items() if k not in catalog.RESULT_ENVELOPE_FIELDS}
+        ids = _ids(endpoint, data)
         secret = contains_secret(change.request)
         self._commit(Published(
             change.address, type=change.type, identity=change.identity, digest=change.digest,
@@ -269,8 +269,7 @@ class Executor:
         data = self.publisher.edit(endpoint, self.tokens[change.identity], values, change.record.result)
         self._commit(Edited(change.address, digest=change.digest, at=self._stamp(),
                             request=None if contains_secret(change.request) else change.request))
-        ids = {k: str(v) for k, v in data.items() if k not in catalog.RESULT_ENVELOPE_FIELDS}
-        return _Finished("edited", "", ids or change.record.result)
+        return _Finished("edited", "", _ids(endpoint, data) or change.record.result)
 
     def _delete(self, change: Change, values: dict[str, Any]) -> _Finished:
         endpoint = catalog.BY_TYPE[change.type]
@@ -295,4 +294,15 @@ def _verb(change: Change) -> Verb:
         return "delete"
     assert change.kind == "create", change.kind
     return "create"
+
+
+#: The longest id or URL recorded from an answer: a real one is far shorter.
+MAX_ID_CHARS = 2048
+
+
+def _ids(endpoint: catalog.Endpoint, data: Mapping[str, Any]) -> dict[str, str]:
+    """The ids and URL an answer gives, as the state records them: only the result
+    fields the catalogue names for this endpoint, as text of a sane length (the answer
+    is the network's, not ours to trust)."""
+    return {k: str(data[k])[:MAX_ID_CHARS] for k in endpoint.results if data.get(k) is not None}
 

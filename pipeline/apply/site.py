@@ -71,13 +71,25 @@ def resolve(project: Project, env: Mapping[str, str] | None = None) -> Site:
         problems.append(Diagnostic(
             "OneAll keys are set but no site: set ONEALL_SUBDOMAIN (or site: in pipeline.yaml)",
             project.config_doc.locate(("site",))))
+    missing = tuple(k for k in ("ONEALL_PUBLIC_KEY", "ONEALL_PRIVATE_KEY") if k not in given)
+    named_by_env = given.get("ONEALL_SUBDOMAIN") or base
+    if not missing and not named_by_env:
+        # pipeline.yaml comes from pull requests: a merged one must not send the keys to
+        # a site of its choosing. The environment, which the repository's owners set,
+        # names where the keys go.
+        problems.append(Diagnostic(
+            "the OneAll keys are sent only to a site the environment names: set ONEALL_SUBDOMAIN "
+            "(a repository variable) or ONEALL_API_BASE", project.config_doc.locate(("site",))))
+    elif given.get("ONEALL_SUBDOMAIN") and configured not in (SANDBOX, given["ONEALL_SUBDOMAIN"]):
+        problems.append(Diagnostic(
+            f"pipeline.yaml names site {configured!r}, but ONEALL_SUBDOMAIN is "
+            f"{given['ONEALL_SUBDOMAIN']!r}", project.config_doc.locate(("site",))))
     if problems:
         raise UserError(problems)
     # Keys are needed to publish, not to validate or plan: a pull request's plan runs
     # with no secrets at all.
     from pipeline.oneall.client import Credentials
 
-    missing = tuple(k for k in ("ONEALL_PUBLIC_KEY", "ONEALL_PRIVATE_KEY") if k not in given)
     credentials = None if missing else Credentials(given["ONEALL_PUBLIC_KEY"], given["ONEALL_PRIVATE_KEY"])
     base_url = base or f"https://{subdomain}.api.oneall.com"
     return Site(subdomain or _without_userinfo(base_url), base_url, credentials,

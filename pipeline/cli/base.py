@@ -73,16 +73,34 @@ def fail(code: int) -> NoReturn:
 
 
 def _crash_log(ctx: click.Context) -> Path:
-    folder = Path(tempfile.gettempdir()) / "pipeline-logs"
+    """Write the traceback, secrets masked, under the project's ``.pipeline/logs/``, or the
+    system's temporary folder; never through a symlink (a pull request may commit one)."""
+    text = redact(traceback.format_exc()).encode("utf-8")
+    name = f"crash-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.log"
     project = (ctx.obj or {}).get("project")
+    folders = []
     if project and (Path(project) / "pipeline.yaml").is_file():
         from pipeline.load.project import private_dir
 
-        folder = private_dir(Path(project)) / "logs"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"crash-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.log"
-    path.write_text(redact(traceback.format_exc()), encoding="utf-8")
-    return path
+        try:  # .pipeline/ itself checked, with its own .gitignore
+            folders.append(private_dir(Path(project)) / "logs")
+        except PipelineError:
+            pass
+    folders.append(Path(tempfile.gettempdir()) / f"pipeline-logs-{os.getuid()}")
+    for folder in folders:
+        try:
+            if any(p.is_symlink() for p in (folder.parent, folder)):
+                continue
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if folder.is_symlink() or not folder.is_dir():
+                continue
+            fd = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        except OSError:
+            continue
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(text)
+        return folder / name
+    return Path("(the crash log could not be written)")
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

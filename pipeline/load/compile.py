@@ -71,6 +71,7 @@ def compile_file(project: Project, renderer: Renderer, path: Path, real: str | N
     ``real``: its real path, as a scan of ``content/`` found it (else it is resolved,
     and must lie inside ``content/``).
     """
+    renderer.begin_file()
     shown = project.shown(path)
     prefix = address_prefix(project, shown)
     try:

@@ -22,6 +22,12 @@ _ENV_REF = re.compile(r"\$\{(env|secret):([A-Za-z_][A-Za-z0-9_]*)\}")
 #: Where a ``${secret:…}`` may stand: the settings that configure and are never rendered
 #: or published (``None`` matches any key). A secret in ``vars`` would reach templates.
 SECRET_PLACES: tuple[tuple[str | None, ...], ...] = (("identities", None, "token"),)
+#: Where a ``${env:…}`` may stand: settings that cannot change what is published. The
+#: pull request's plan and the apply on main run in different environments: a value
+#: read from it anywhere else (a var, a media URL) would let the apply publish what the
+#: reviewed plan never showed.
+ENV_PLACES: tuple[tuple[str | None, ...], ...] = (("site",), ("timeout",), ("settle_after",),
+                                                  ("per_identity", None))
 #: ``${env:…}`` names that hold credentials: the OneAll keys, and what looks like a
 #: token, key or password (a runner's other secrets); read with ``${secret:…}`` instead.
 _CREDENTIAL = re.compile(r"^ONEALL_|^ACTIONS_|TOKEN|SECRET|PASSW|PRIVATE|CREDENTIAL|API_?KEY|_KEY$|^KEY$",
@@ -39,9 +45,9 @@ def _strings(value: Any, loc: Loc) -> Iterator[tuple[Loc, str]]:
         yield loc, value
 
 
-def _secret_place(loc: Loc) -> bool:
+def _placed(loc: Loc, places: tuple[tuple[str | None, ...], ...]) -> bool:
     return any(len(place) == len(loc) and all(p is None or p == part for p, part in zip(place, loc))
-               for place in SECRET_PLACES)
+               for place in places)
 
 
 def register_secrets(data: Any, doc: Document, env: Mapping[str, str],
@@ -54,7 +60,11 @@ def register_secrets(data: Any, doc: Document, env: Mapping[str, str],
             if kind_ != "secret":
                 continue
             names.add(name)
-            if not _secret_place(loc):
+            if name.startswith("ONEALL_"):
+                problems.append(Diagnostic(
+                    f"${{secret:{name}}}: the OneAll keys are for pipeline alone, never a setting "
+                    "(an identity's token is the account's own)", doc.locate(loc)))
+            elif not _placed(loc, SECRET_PLACES):
                 problems.append(Diagnostic(
                     f"${{secret:{name}}} cannot be used here: a secret only configures "
                     "(an identity's token) and is never a template variable or part of a post",
@@ -90,6 +100,10 @@ def substitute(value: Any, loc: Loc, doc: Document, env: Mapping[str, str],
     def replace(match: re.Match[str]) -> str:
         kind_, name = match.groups()
         problem = _env_problem(name, secret_names, env) if kind_ == "env" else None
+        if kind_ == "env" and problem is None and not _placed(loc, ENV_PLACES):
+            problem = (f"${{env:{name}}} cannot be used here: the pull request's plan and the apply "
+                       "on main read different environments, so what it reads could publish what "
+                       "the plan never showed (it may set site, timeout, settle_after or per_identity)")
         if problem is None and name not in env:
             problem = f"environment variable {name} is not set"
         if problem is not None:

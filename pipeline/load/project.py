@@ -95,6 +95,12 @@ class Project:
                     # An address, a state key and every report are UTF-8 text.
                     problems.append(Diagnostic("the name is not valid UTF-8: rename it", Location(rel)))
                     continue
+                if not entry.name.isprintable():
+                    # A newline or a bidirectional mark in a name would make an address
+                    # read as something else, in a plan, a log or the state.
+                    problems.append(Diagnostic("the name holds a control or invisible character: rename it",
+                                               Location(rel)))
+                    continue
                 try:
                     path, is_dir = _vet(entry, content)
                 except FileNotFoundError:

@@ -45,6 +45,10 @@ MAX_OUTPUT_CHARS = 64 * 1024
 MAX_RENDER_SECONDS = 2.0
 #: Seconds of wall-clock time, whatever the CPU did: a backstop, generous for a busy machine.
 MAX_RENDER_WALL_SECONDS = 30.0
+#: CPU seconds all the strings of one manifest may take, and all the templates of one
+#: run (per process compiling): a manifest of many slow strings is refused, not endured.
+MAX_FILE_SECONDS = 6.0
+MAX_RUN_SECONDS = 120.0
 _MARKERS = ("{{", "{%", "{#")
 #: The subset that most manifests use: ``{{ name.field }}`` and ``{% include 'file' %}``.
 _SIMPLE = re.compile(
@@ -69,6 +73,7 @@ class Renderer:
             keep_trailing_newline=False,
             auto_reload=False,
             cache_size=-1,  # a plain dict: a lock held when a timeout strikes would hang the next run
+            finalize=_plain,
         )
         env = self.env
         safe_range: Callable[..., Iterator[int]] = self.env.globals["range"]  # type: ignore[assignment]
@@ -82,9 +87,18 @@ class Renderer:
         # Only what a post needs; lipsum(n) spends seconds of CPU inside one call.
         self.env.globals = {"range": bounded_range, "dict": dict, "cycler": jinja2.utils.Cycler,
                             "joiner": jinja2.utils.Joiner, "namespace": jinja2.utils.Namespace}
-        self.env.filters = {name: bounded_filter(name, f) for name, f in self.env.filters.items()}
+        # ``random`` would let the apply on main publish what the reviewed plan did not show.
+        self.env.filters = {name: bounded_filter(name, f) for name, f in self.env.filters.items()
+                            if name not in _UNREPEATABLE_FILTERS}
         self._compiled: dict[str, jinja2.Template] = {}
         self._watching = False
+        #: CPU seconds spent rendering the current manifest's strings, and all of this run's.
+        self.file_spent = 0.0
+        self.run_spent = 0.0
+
+    def begin_file(self) -> None:
+        """A new manifest: its strings share a fresh budget (the run's goes on)."""
+        self.file_spent = 0.0
 
     @contextmanager
     def watching(self) -> Iterator[None]:
@@ -120,17 +134,31 @@ class Renderer:
         if len(source) > MAX_TEMPLATE_BYTES:
             raise RenderError(f"template is {len(source)} characters, over the limit of {MAX_TEMPLATE_BYTES}")
         env = self.env
+        # Each string has its budget, and so do all the strings of one manifest and all
+        # of one run: twenty strings of two seconds each must not make a minute.
+        limits = [(MAX_RENDER_SECONDS, f"template took longer than {MAX_RENDER_SECONDS:g} s to render"),
+                  (MAX_FILE_SECONDS - self.file_spent,
+                   f"this manifest's templates took longer than {MAX_FILE_SECONDS:g} s in all to render"),
+                  (MAX_RUN_SECONDS - self.run_spent,
+                   f"the project's templates took longer than {MAX_RUN_SECONDS:g} s in all to render")]
+        budget, why = min(limits)
+        if budget <= 0:
+            raise RenderError(why)
+        started = time.thread_time()
         try:
             with self.watching():
-                env.cpu_deadline = time.thread_time() + MAX_RENDER_SECONDS
+                env.cpu_deadline = started + budget
                 env.wall_deadline = time.monotonic() + MAX_RENDER_WALL_SECONDS
                 env.rendering = True
                 try:
-                    return self._render(source, context)
+                    return _repeatable(source, self._render(source, context))
                 finally:
                     env.rendering = False
+                    spent = time.thread_time() - started
+                    self.file_spent += spent
+                    self.run_spent += spent
         except RenderTimeout:
-            raise RenderError(f"template took longer than {MAX_RENDER_SECONDS:g} s to render") from None
+            raise RenderError(why) from None
         except jinja2.TemplateSyntaxError as exc:
             # An error inside an included file names that file.
             included = exc.name if exc.name and exc.filename else None
@@ -145,8 +173,7 @@ class Renderer:
             raise RenderError(f"refused by the template sandbox: {exc}") from None
         except RenderError:
             raise
-        except (jinja2.TemplateError, ArithmeticError, TypeError, ValueError,
-                LookupError, AttributeError, RecursionError, MemoryError) as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever a template's own code raises is its failure
             raise RenderError(f"template failed: {type(exc).__name__}: {exc}") from None
 
     def _render(self, source: str, context: Mapping[str, Any]) -> str:
@@ -230,3 +257,36 @@ def _bounded(chunks: Any, env: BoundedEnvironment) -> str:
             raise RenderError(f"template output exceeds {MAX_OUTPUT_CHARS} characters")
         out.append(chunk)
     return "".join(out)
+
+
+_UNREPEATABLE_FILTERS = frozenset({"random"})
+#: What CPython prints for an object with no text of its own: its address, which differs
+#: from one run to the next (the plan's run and the apply's).
+_ADDRESS = re.compile(r"\bat 0x[0-9a-fA-F]{4,}")
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _plain(value: Any, depth: int = 0) -> Any:
+    """Jinja's ``finalize``: only values that print the same on every run are printed."""
+    if isinstance(value, _PLAIN) or isinstance(value, jinja2.Undefined):
+        return value
+    if depth < 32 and isinstance(value, (list, tuple)):
+        for item in value:
+            _plain(item, depth + 1)
+        return value
+    if depth < 32 and isinstance(value, dict):
+        for key, item in value.items():
+            _plain(key, depth + 1)
+            _plain(item, depth + 1)
+        return value
+    raise SecurityError(f"a {type(value).__name__} would print differently on every run: "
+                        "print text, numbers, lists or mappings")
+
+
+def _repeatable(source: str, text: str) -> str:
+    """``text``, unless it holds an object's address that its source did not: then the
+    plan and the apply would render different posts."""
+    if "0x" in text and len(_ADDRESS.findall(text)) > len(_ADDRESS.findall(source)):
+        raise SecurityError("the rendering holds an object's address, which differs on every run")
+    return text
+

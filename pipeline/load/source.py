@@ -215,6 +215,8 @@ def _scalar(node: Any) -> Any:
     if text in _BOOL:
         return _BOOL[text]
     if _INT.match(text):
+        if len(text) > 64:  # Python refuses to read over 4300 digits; no id or count needs 64
+            raise YamlRefused(f"a number of {len(text)} digits: write it in quotes if it is text", node)
         return int(text)
     if text in _SPECIAL:
         return _SPECIAL[text]

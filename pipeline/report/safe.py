@@ -41,10 +41,15 @@ def escape_controls(text: str) -> str:
         _UNSAFE.sub(_escape, text.replace("\n", "\\n"))
 
 
+#: What GitHub's runner skips before it looks for ``::`` (every Unicode space), and the
+#: invisible characters that show as nothing before it.
+_BLANK = "".join(chr(c) for c in range(0x110000) if chr(c).isspace()) + "\u200b\u200c\u200d\u2060\ufeff"
+
+
 def _guard(text: str) -> str:
     """Defuse old-style commands anywhere, and a new-style one at the line's start."""
     text = text.replace(_OLD_COMMAND, "##\\u005b")  # JSON reads it back as "##["
-    visible = _SGR.sub("", text).lstrip(" \t") if "\x1b" in text else text.lstrip(" \t")
+    visible = (_SGR.sub("", text) if "\x1b" in text else text).lstrip(_BLANK)
     return GUARD + text if visible.startswith(_COMMAND_START) else text
 
 

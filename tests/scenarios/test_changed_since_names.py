@@ -1,5 +1,7 @@
-"""``--changed-since`` copes with any file name git can hold: quotes, spaces, newlines,
-non-ASCII and bytes that are not UTF-8 are attributed to the change like any other."""
+"""``--changed-since`` copes with any file name git can hold: quotes, spaces, backslashes
+and non-ASCII are attributed to the change like any other name; a name that cannot be an
+address (not UTF-8, or holding a control or invisible character) is an error at the file,
+never a crash."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import os
 from pipeline.oneall.sandbox import SandboxServer
 from tests.helpers import Project
 
-NAMES = ['with "quotes" and spaces', "new\nline", "café-déjà", "tab\there", "back\\slash"]
+NAMES = ['with "quotes" and spaces', "café-déjà", "back\\slash", "ünï:cödé"]
 TWEET = "actions:\n  tweet:\n    type: twitter.post\n    identity: acme-twitter\n    message: {}\n"
 
 
@@ -47,3 +49,14 @@ def test_a_file_name_that_is_not_utf8_is_an_error_at_the_file_not_a_crash(
         assert result.exit_code == 1, result.output
         assert "content/posts/latin1-\\udce9t\\udce9.yaml: the name is not valid UTF-8" in result.output
     assert sandbox.sandbox.received == []
+
+
+def test_a_file_name_with_a_control_or_invisible_character_is_an_error_at_the_file(
+        project: Project, sandbox: SandboxServer, site_env: dict[str, str]) -> None:
+    for name in ("new\nline", "tab\there", "bidi\u202eevil"):
+        project.write(f"content/posts/{name}.yaml", TWEET.format("x"))
+    result = project.run("validate", env=site_env)
+    assert result.exit_code == 1
+    assert result.output.count("the name holds a control or invisible character") == 3
+    assert "content/posts/new\\nline.yaml" in result.output
+
