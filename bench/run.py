@@ -210,7 +210,7 @@ def bench_record(work: Path, repeat: int = 300) -> dict[str, float]:
     """Recording one result with a small and a large state: a journal append either way."""
     from pipeline.model.state import Record
     from pipeline.apply.store import StateStore
-    from pipeline.model.state import Published
+    from pipeline.model.journal import Published
 
     stores = {}
     for size in (10, 10_000):

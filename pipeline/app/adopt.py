@@ -18,7 +18,8 @@ from pipeline.apply import site as site_mod
 from pipeline.apply.readback import Drift, Paced, check, differences, find, online_request
 from pipeline.errors import Diagnostic, IncompleteListing, UserError
 from pipeline.model.action import request_digest
-from pipeline.model.state import Drifted, Imported, State
+from pipeline.model.journal import Drifted, Imported
+from pipeline.model.state import State
 from pipeline.oneall.pull import Entry, Reader
 
 

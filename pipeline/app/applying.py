@@ -22,7 +22,8 @@ from pipeline.apply.settle import Settled, settle
 from pipeline.apply.store import StateStore
 from pipeline.errors import Diagnostic, UserError
 from pipeline.model.plan import Change, Plan
-from pipeline.model.state import Moved, State
+from pipeline.model.journal import Moved
+from pipeline.model.state import State
 
 if TYPE_CHECKING:  # requests is imported only when something is sent
     from pipeline.oneall.client import OneAllClient

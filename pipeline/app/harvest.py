@@ -26,7 +26,7 @@ from pipeline.catalog import Endpoint
 from pipeline.errors import Diagnostic, IncompleteListing, UserError
 from pipeline.files import atomic_write
 from pipeline.load.project import CONTENT_DIR
-from pipeline.model.state import Imported
+from pipeline.model.journal import Imported
 from pipeline.oneall.pull import Entry, Reader, listing
 
 #: Listings under a listed object: a board's pins, a playlist's videos (the field that

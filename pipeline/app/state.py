@@ -10,7 +10,8 @@ from pipeline import catalog, clock
 from pipeline.app.planning import make_plan
 from pipeline.app.workspace import Loaded, Workspace
 from pipeline.errors import Diagnostic, UserError
-from pipeline.model.state import Accepted, Event, Forgotten, Moved, Record, Resolved, State
+from pipeline.model.journal import Accepted, Event, Forgotten, Moved, Resolved
+from pipeline.model.state import Record, State
 from pipeline.redact import contains_secret
 
 

@@ -20,12 +20,13 @@ from typing import Any, Callable, Mapping
 
 from pipeline import catalog, clock
 from pipeline.apply.queues import ReadyQueues
-from pipeline.apply.results import DONE, ApplyResult, Event, Outcome, Publisher
+from pipeline.apply.results import DONE, ApplyResult, Event, Outcome, Publisher, answer_ids
 from pipeline.apply.store import StateStore
 from pipeline.catalog import Kind
 from pipeline.errors import ApiError, OutcomeUnknownError, PipelineError, TransportError
 from pipeline.model.plan import Change, Plan
-from pipeline.model.state import Deleted, Edited, Event as JournalEvent, Failed, Intent, Published, State, Verb
+from pipeline.model.journal import Deleted, Edited, Event as JournalEvent, Failed, Intent, Published, Verb
+from pipeline.model.state import State
 from pipeline.plan.graph import dependents
 from pipeline.redact import contains_secret, redact
 
@@ -234,7 +235,7 @@ class Executor:
         endpoint = catalog.BY_TYPE[change.type]
         attempted = self._intent(change, values)
         data = self.publisher.push(endpoint, self.tokens[change.identity], values)
-        ids = _ids(endpoint, data)
+        ids = answer_ids(endpoint, data)
         secret = contains_secret(change.request)
         self._commit(Published(
             change.address, type=change.type, identity=change.identity, digest=change.digest,
@@ -269,7 +270,7 @@ class Executor:
         data = self.publisher.edit(endpoint, self.tokens[change.identity], values, change.record.result)
         self._commit(Edited(change.address, digest=change.digest, at=self._stamp(),
                             request=None if contains_secret(change.request) else change.request))
-        return _Finished("edited", "", _ids(endpoint, data) or change.record.result)
+        return _Finished("edited", "", answer_ids(endpoint, data) or change.record.result)
 
     def _delete(self, change: Change, values: dict[str, Any]) -> _Finished:
         endpoint = catalog.BY_TYPE[change.type]
@@ -294,15 +295,3 @@ def _verb(change: Change) -> Verb:
         return "delete"
     assert change.kind == "create", change.kind
     return "create"
-
-
-#: The longest id or URL recorded from an answer: a real one is far shorter.
-MAX_ID_CHARS = 2048
-
-
-def _ids(endpoint: catalog.Endpoint, data: Mapping[str, Any]) -> dict[str, str]:
-    """The ids and URL an answer gives, as the state records them: only the result
-    fields the catalogue names for this endpoint, as text of a sane length (the answer
-    is the network's, not ours to trust)."""
-    return {k: str(data[k])[:MAX_ID_CHARS] for k in endpoint.results if data.get(k) is not None}
-

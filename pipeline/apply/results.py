@@ -53,3 +53,14 @@ class ApplyResult:
     @property
     def ok(self) -> bool:
         return not (self.failed or self.unknown or self.skipped)
+
+
+#: The longest id or URL recorded from an answer: a real one is far shorter.
+MAX_ID_CHARS = 2048
+
+
+def answer_ids(endpoint: catalog.Endpoint, data: Mapping[str, Any]) -> dict[str, str]:
+    """The ids and URL an answer gives, as the state records them: only the result
+    fields the catalogue names for this endpoint, as text of a sane length (the answer
+    is the network's, not ours to trust)."""
+    return {k: str(data[k])[:MAX_ID_CHARS] for k in endpoint.results if data.get(k) is not None}

@@ -24,7 +24,8 @@ from typing import Callable, Literal, Mapping, Protocol
 
 from pipeline import catalog, clock
 from pipeline.errors import IncompleteListing, PipelineError
-from pipeline.model.state import Event, Failed, Published, Record, State
+from pipeline.model.journal import Event, Failed, Published
+from pipeline.model.state import Record, State
 from pipeline.oneall.pull import Entry, listing, matches, telling
 
 #: Look this much before the request's time (on OneAll's clock) for its post: the

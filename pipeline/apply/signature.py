@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
+from typing import Sequence
 
 
 class Signer:
@@ -34,3 +36,31 @@ class Signer:
 def digest_of(snapshot: bytes) -> str:
     """What the snapshot's signature covers, and what ``--confirm-state`` names."""
     return "sha256:" + hashlib.sha256(snapshot).hexdigest()
+
+
+_SERIAL = re.compile(rb'^  "serial": (\d+),?$', re.M)
+_LINEAGE = re.compile(rb'^  "lineage": "([^"]*)",?$', re.M)
+
+
+def behind(snapshot: bytes | None, history: Sequence[bytes]) -> str | None:
+    """How ``snapshot`` goes back on the states git recorded before it, if it does.
+
+    The states in git were written by ``save`` (two-space indent, sorted keys), so their
+    lineage and serial are read with a pattern, not a parse of a large file."""
+    known = [(m.group(1), int(s.group(1))) for version in history
+             if (m := _LINEAGE.search(version)) and (s := _SERIAL.search(version))]
+    if not known:
+        return None
+    if snapshot is None:
+        return "was removed, although git recorded one"
+    lineage, serial = _LINEAGE.search(snapshot), _SERIAL.search(snapshot)
+    if lineage is None or serial is None:
+        return "cannot be read for its lineage and serial"
+    newest_lineage = known[0][0]
+    if lineage.group(1) != newest_lineage:
+        return "belongs to another history (lineage) than the one git recorded"
+    highest = max(n for lin, n in known if lin == newest_lineage)
+    if int(serial.group(1)) < highest:
+        return f"is older (serial {int(serial.group(1))}) than one git recorded (serial {highest})"
+    return None
+

@@ -16,7 +16,6 @@ sent again by itself. Recording costs one append, whatever the size of the state
 from __future__ import annotations
 
 import fcntl
-import re
 import hmac
 import json
 import os
@@ -32,9 +31,10 @@ from pydantic import ValidationError
 
 from pipeline import clock
 from pipeline.errors import BadEvent, Diagnostic, Location, LockedError, UserError
-from pipeline.apply.signature import Signer, digest_of
+from pipeline.apply.signature import Signer, behind, digest_of
 from pipeline.files import atomic_write, dumps, dumps_line, open_nofollow, read_nofollow, refuse_links
-from pipeline.model.state import Event, State, fold, parse_event
+from pipeline.model.journal import Event, parse_event
+from pipeline.model.state import State, fold
 
 
 @dataclass(frozen=True)
@@ -275,7 +275,7 @@ class StateStore:
         digest = digest_of(snapshot or b"")
         if confirmed == digest:
             return
-        why = _behind(snapshot, history)
+        why = behind(snapshot, history)
         if why is None and snapshot is not None:
             signature = (read_nofollow(self.signature_path) or b"").decode("ascii", "replace").strip()
             if not self.signer.verify(digest, signature):
@@ -289,31 +289,3 @@ class StateStore:
             f"review the commits that changed {self.shown}, then confirm this exact state: "
             f"--confirm-state {digest} (in the apply workflow: run it by hand with that "
             "digest as its confirm-state input)"))
-
-
-_SERIAL = re.compile(rb'^  "serial": (\d+),?$', re.M)
-_LINEAGE = re.compile(rb'^  "lineage": "([^"]*)",?$', re.M)
-
-
-def _behind(snapshot: bytes | None, history: Sequence[bytes]) -> str | None:
-    """How ``snapshot`` goes back on the states git recorded before it, if it does.
-
-    The states in git were written by ``save`` (two-space indent, sorted keys), so their
-    lineage and serial are read with a pattern, not a parse of a large file."""
-    known = [(m.group(1), int(s.group(1))) for version in history
-             if (m := _LINEAGE.search(version)) and (s := _SERIAL.search(version))]
-    if not known:
-        return None
-    if snapshot is None:
-        return "was removed, although git recorded one"
-    lineage, serial = _LINEAGE.search(snapshot), _SERIAL.search(snapshot)
-    if lineage is None or serial is None:
-        return "cannot be read for its lineage and serial"
-    newest_lineage = known[0][0]
-    if lineage.group(1) != newest_lineage:
-        return "belongs to another history (lineage) than the one git recorded"
-    highest = max(n for lin, n in known if lin == newest_lineage)
-    if int(serial.group(1)) < highest:
-        return f"is older (serial {int(serial.group(1))}) than one git recorded (serial {highest})"
-    return None
-

@@ -96,7 +96,7 @@ def test_no_unicode_space_lets_a_line_pass_for_a_workflow_command(space: str) ->
 
 def test_an_answer_cannot_record_ids_of_its_choosing(
         project: Project, sandbox: SandboxServer, site_env: dict[str, str]) -> None:
-    from pipeline.apply.executor import _ids
+    from pipeline.apply.results import answer_ids as _ids
     from pipeline.catalog import BY_TYPE
 
     answer = {"provider": "twitter", "object": "post", "post_id": "1" * 5000, "evil": "::error::x"}

@@ -12,7 +12,7 @@ from pipeline.errors import UserError
 from pipeline.apply.store import StateStore
 from pipeline.files import atomic_write
 
-from pipeline.model.state import Intent, Published
+from pipeline.model.journal import Intent, Published
 
 WHAT = {"type": "twitter.post", "identity": "acme", "digest": "sha256:1"}
 
@@ -135,8 +135,8 @@ def test_a_damaged_journal_line_is_reported_at_its_line_never_as_a_traceback(
 
 
 def test_every_event_kind_survives_the_journal_round_trip(tmp_path: Path) -> None:
-    from pipeline.model.state import (Accepted, Deleted, Edited, Failed, Forgotten, Moved, Resolved,
-                                      parse_event)
+    from pipeline.model.journal import (Accepted, Deleted, Edited, Failed, Forgotten, Moved, Resolved,
+                                        parse_event)
 
     events = [intent(), published("p/a"), Edited("p/a", digest="sha256:2", at="2026-12-01T10:00:00+00:00",
                                                   request={"message": "hi"}),
