@@ -23,6 +23,7 @@ from pipeline.apply.store import StateStore
 from pipeline.errors import Diagnostic, UserError
 from pipeline.model.plan import Change, Plan
 from pipeline.model.state import Moved, State
+from pipeline.report import github
 
 if TYPE_CHECKING:  # requests is imported only when something is sent
     from pipeline.oneall.client import OneAllClient
@@ -40,15 +41,24 @@ def apply(loaded: Loaded, *, saved: Plan | None = None,
           confirm: Callable[[Plan], bool] = lambda plan: True,
           on_event: Callable[[Event], None] = lambda e: None, parallelism: int = 8,
           lock_timeout: float = 0.0, now: datetime | None = None,
-          replace: frozenset[str] = frozenset(), confirm_state: str | None = None) -> Applied:
+          replace: frozenset[str] = frozenset(), confirm_state: str | None = None,
+          sandbox: bool = False) -> Applied:
     """Carry out a plan: made now (``saved`` None), or the reviewed ``saved`` one.
 
     ``confirm`` sees the plan about to be carried out and may decline it. A saved plan is
     not trusted for what it says to send: it is made again from the manifests and the
     locked state, every change to carry out must be the same in both, and what is sent
     is the fresh rendering. A state that the pipeline did not write itself (with the
-    site's key) is refused unless ``confirm_state`` names its digest.
+    site's key) is refused unless ``confirm_state`` names its digest. In a GitHub Actions
+    run, the embedded sandbox is used only if ``sandbox`` asks for it.
     """
+    if loaded.site.is_sandbox and github.active() and not sandbox:
+        raise UserError(Diagnostic(
+            "no OneAll site is configured, and this is a GitHub Actions run: apply does not publish "
+            "to the embedded sandbox by accident",
+            hint="set the repository variable ONEALL_SUBDOMAIN and the secrets ONEALL_PUBLIC_KEY and "
+                 "ONEALL_PRIVATE_KEY (see the README), or pass --sandbox (PIPELINE_SANDBOX=1) to use "
+                 "the sandbox on purpose"))
     if saved is not None:
         _check_saved(loaded, saved)
     store = loaded.store()

@@ -13,6 +13,7 @@ from typing import AbstractSet
 from pydantic import ValidationError
 
 from pipeline import catalog, clock, git
+from pipeline.app import review
 from pipeline.app.workspace import Loaded, Workspace, load_workspace
 from pipeline.errors import Diagnostic, Refused, UserError
 from pipeline.files import atomic_write, read_nofollow
@@ -36,15 +37,18 @@ def make_plan(loaded: Loaded, state: State, now: datetime, replace: AbstractSet[
         raise UserError([Diagnostic(f"--replace {a}: no manifest defines this address") for a in unknown])
     changed = None
     warnings: list[str] = []
+    notes = loaded.notes
     if changed_since is not None:
-        changed = git.changed_files(loaded.project.root, changed_since)
-        if CONFIG_FILE in changed:  # the config touches every action
-            changed |= {a.location.path for a in loaded.graph.actions.values()}
-        warnings = _state_changes(loaded, state, changed_since, changed)
+        files = git.changed_files(loaded.project.root, changed_since)
+        changed, note = review.effects(loaded, changed_since, files)
+        notes += (note,) if note else ()
+        warnings = _state_changes(loaded, state, changed_since, files)
     the_plan = planner.plan(loaded.graph, state, now, frozenset(replace), inputs_digest=inputs,
                             changed=changed, changed_since=changed_since)
-    if warnings or loaded.notes:
-        the_plan = dataclass_replace(the_plan, warnings=tuple(warnings), notes=loaded.notes)
+    if changed is not None:  # the change's own effects first, each part in plan order
+        the_plan = dataclass_replace(the_plan, changes=tuple(sorted(the_plan.changes, key=lambda c: not c.in_change)))
+    if warnings or notes:
+        the_plan = dataclass_replace(the_plan, warnings=tuple(warnings), notes=notes)
     return the_plan
 
 

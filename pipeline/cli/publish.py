@@ -45,8 +45,13 @@ def plan(ctx: click.Context, detailed_exitcode: bool, replace: tuple[str, ...], 
     from pipeline.report import github, json, markdown, text
 
     workspace = app.open_workspace(start(ctx))
-    the_plan = app.plan_command(workspace, replace=frozenset(replace), changed_since=changed_since,
-                                out=out, full=fmt == "json" or show_unchanged)
+    try:
+        the_plan = app.plan_command(workspace, replace=frozenset(replace), changed_since=changed_since,
+                                    out=out, full=fmt == "json" or show_unchanged)
+    except UserError as exc:
+        if fmt == "markdown":  # the pull request's comment shows the problems instead of a plan
+            echo(markdown.errors_markdown(exc.diagnostics), nl=False)
+        raise
     announce(workspace.site)
     as_markdown = None  # made once, for the output and the job summary alike
     if fmt == "markdown" or github.summary_path():
@@ -65,6 +70,9 @@ def plan(ctx: click.Context, detailed_exitcode: bool, replace: tuple[str, ...], 
         state_file = workspace.project.shown(workspace.site.state_path)
         for warning in the_plan.warnings:
             command(github.warning_command(f"This change edits the state: it {warning}.", state_file))
+        for line in github.attention_commands(the_plan):
+            command(line)
+    github.append_outputs(github.plan_outputs(the_plan))
     if detailed_exitcode and (the_plan.pending or the_plan.count("unknown") or the_plan.moves):
         fail(EXIT_PENDING)
 
@@ -80,9 +88,12 @@ def plan(ctx: click.Context, detailed_exitcode: bool, replace: tuple[str, ...], 
 @click.option("--confirm-state", metavar="DIGEST", envvar="PIPELINE_CONFIRM_STATE", default=None,
               help="Publish from a state changed by something other than the pipeline, after "
                    "reviewing that change: the digest the refusal names.")
+@click.option("--sandbox", "sandbox", is_flag=True, envvar="PIPELINE_SANDBOX",
+              help="In a GitHub Actions run with no OneAll site configured, publish to the "
+                   "embedded sandbox on purpose (refused otherwise).")
 @click.pass_context
 def apply(ctx: click.Context, planfile: Path | None, yes: bool, replace: tuple[str, ...],
-          parallelism: int, lock_timeout: float, confirm_state: str | None) -> None:
+          parallelism: int, lock_timeout: float, confirm_state: str | None, sandbox: bool) -> None:
     """Publish, edit and delete what the plan says, then write the results to the state.
 
     With PLANFILE (from `pipeline plan --out`), carry out exactly that reviewed plan,
@@ -118,7 +129,8 @@ def apply(ctx: click.Context, planfile: Path | None, yes: bool, replace: tuple[s
 
     applied = app.apply(loaded, saved=saved, confirm=confirm, on_event=on_event,
                         parallelism=parallelism, lock_timeout=lock_timeout, replace=frozenset(replace),
-                        confirm_state=confirm_state or None)
+                        confirm_state=confirm_state or None, sandbox=sandbox)
+    github.append_outputs(github.apply_outputs(applied.result))
     if tty and progress:
         echo()  # leave the bar's line
     for settled in applied.settled:

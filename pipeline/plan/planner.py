@@ -18,7 +18,10 @@ from pipeline.model.state import Record, State
 def plan(graph: Graph, state: State, now: datetime,
          replace: AbstractSet[str] = frozenset(), *, inputs_digest: str = "",
          changed: AbstractSet[str] | None = None, changed_since: str | None = None) -> Plan:
-    """What apply would do for each address, in dependency order, orphans last."""
+    """What apply would do for each address, in dependency order, orphans last.
+
+    ``changed``: the addresses whose rendering the change since ``changed_since`` adds,
+    changes or removes (marked ``in_change``)."""
     changes: list[Change] = []
     kinds: dict[str, ChangeKind] = {}
     # Published posts whose address is in no manifest, by what they are: a desired
@@ -122,7 +125,7 @@ def plan(graph: Graph, state: State, now: datetime,
             request=action.request, depends_on=deps if kind != "delete" else (), digest=action.digest,
             reason=reason, publish_at=action.publish_at, replace=replacing, record=record,
             source=str(action.location), moved_from=moved_from,
-            in_change=changed is not None and action.location.path in changed, diff=diff,
+            in_change=changed is not None and address in changed, diff=diff,
         ))
     for address, record in sorted(state.resources.items()):
         old = record.superseded
@@ -133,13 +136,13 @@ def plan(graph: Graph, state: State, now: datetime,
                 request=old.request or {}, digest=old.digest, record=old, superseded=True,
                 reason="the post it replaced is still online: apply deletes it",
                 source=str(graph.actions[address].location) if address in graph.actions else None,
-                in_change=changed is not None and address in graph.actions
-                and graph.actions[address].location.path in changed))
+                in_change=changed is not None and address in changed))
     for address in sorted(set(state.resources) - set(graph.actions) - moved):
         record = state.resources[address]
         changes.append(Change(
             kind="orphan", address=address, type=record.type, identity=record.identity,
             digest=record.digest, record=record, reason=_why_orphan(record),
+            in_change=changed is not None and address in changed,
         ))
     return Plan(site=state.site, created_at=now, changes=tuple(changes),
                 state_lineage=state.lineage, state_serial=state.serial,
