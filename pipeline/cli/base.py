@@ -91,8 +91,10 @@ def echo(message: str = "", *, err: bool = False, nl: bool = True, control: str 
 
 def command(line: str) -> None:
     """One of the CLI's own GitHub workflow commands (an annotation), printed as is: its
-    data was escaped by ``report.github`` and its secrets masked."""
-    click.echo(redact(line), color=False)
+    data was escaped by ``report.github`` and its secrets masked. On stderr, which the
+    runner reads for commands too, so that stdout stays the report (a plan redirected to
+    a file holds no command)."""
+    click.echo(redact(line), err=True, color=False)
 
 
 def fail(code: int) -> NoReturn:

@@ -103,8 +103,10 @@ def plan_outputs(plan: Plan) -> dict[str, str]:
     """Step outputs of ``pipeline plan``: whether apply has something to send, and the
     count of each kind (also all together, as JSON)."""
     counts = {kind: plan.count(kind) for kind in CHANGE_KINDS}
+    attention = sum(1 for c in plan.changes if c.kind in ATTENTION
+                    and not (c.kind == "orphan" and c.record is not None and c.record.status == "deleted"))
     return {"pending": "true" if plan.pending else "false", "counts": json.dumps(counts, sort_keys=True),
-            **{kind: str(n) for kind, n in counts.items()}}
+            "attention": str(attention), **{kind: str(n) for kind, n in counts.items()}}
 
 
 def apply_outputs(result: ApplyResult | None) -> dict[str, str]:

@@ -26,7 +26,7 @@ def test_errors_become_annotations_and_plans_go_to_the_summary(project: Project,
     project.manifest("posts/a", "actions:\n  t:\n    type: twitter.post\n    identity: acme-twitter\n    message: hi\n    colour: red\n")
     result = project.run("validate", env=env)
     assert result.exit_code == 1
-    assert "::error file=content/posts/a.yaml,line=6,col=5::unknown field 'colour' for twitter.post" in result.stdout
+    assert "::error file=content/posts/a.yaml,line=6,col=5::unknown field 'colour' for twitter.post" in result.stderr
     project.manifest("posts/a", "actions:\n  t:\n    type: twitter.post\n    identity: acme-twitter\n    message: hi\n")
     assert project.run("plan", env=env).exit_code == 0
     refused = project.run("apply", "--yes", env=env)  # a CI run never publishes to the sandbox by accident
