@@ -42,7 +42,7 @@ def apply(loaded: Loaded, *, saved: Plan | None = None,
           on_event: Callable[[Event], None] = lambda e: None, parallelism: int = 8,
           lock_timeout: float = 0.0, now: datetime | None = None,
           replace: frozenset[str] = frozenset(), confirm_state: str | None = None,
-          sandbox: bool = False) -> Applied:
+          sandbox: bool = False, publish_overdue: frozenset[str] = frozenset()) -> Applied:
     """Carry out a plan: made now (``saved`` None), or the reviewed ``saved`` one.
 
     ``confirm`` sees the plan about to be carried out and may decline it. A saved plan is
@@ -81,13 +81,13 @@ def apply(loaded: Loaded, *, saved: Plan | None = None,
                     return client[0]
 
                 if saved is None:
-                    the_plan = make_plan(loaded, state, at, replace)
+                    the_plan = make_plan(loaded, state, at, replace, publish_overdue=publish_overdue)
                     if any(r.status == "unknown" for r in state.resources.values()):
                         grace = timedelta(seconds=loaded.project.config.settle_after)
                         settled = settle(state, publisher(), loaded.tokens, at, grace,
                                          lambda event: store.commit(state, event))
                         dirty = bool(settled)
-                        the_plan = make_plan(loaded, state, at, replace)
+                        the_plan = make_plan(loaded, state, at, replace, publish_overdue=publish_overdue)
                 else:
                     the_plan = _verified(loaded, store, state, saved)
                 if not (the_plan.pending or the_plan.moves) or not confirm(the_plan):
@@ -127,7 +127,8 @@ def _verified(loaded: Loaded, store: StateStore, state: State, saved: Plan) -> P
             "manifests, templates or configuration changed since the plan was made",
             hint="make a new plan"))
     replace = frozenset(c.address for c in saved.changes if c.kind == "create" and c.replace)
-    fresh = {c.key: c for c in make_plan(loaded, state, clock.now(), replace).changes}
+    approved = frozenset(c.address for c in saved.changes if c.kind == "create")  # overdue ones too
+    fresh = {c.key: c for c in make_plan(loaded, state, clock.now(), replace, publish_overdue=approved).changes}
     keep: list[Change] = []
     for change in saved.changes:
         if not (change.kind in ("create", "update", "delete") or change.moved_from):

@@ -25,7 +25,7 @@ from pipeline.errors import PipelineError, UserError
 from pipeline.redact import redact
 
 __all__ = ["EXIT_BUG", "EXIT_ERROR", "EXIT_OK", "EXIT_PENDING", "EXIT_USAGE", "UserError", "announce", "cli",
-           "echo", "fail", "replace_option", "start", "yes_option"]
+           "echo", "fail", "overdue_option", "replace_option", "start", "yes_option"]
 
 
 EXIT_OK, EXIT_ERROR, EXIT_PENDING, EXIT_BUG = 0, 1, 2, 3
@@ -146,3 +146,6 @@ replace_option = click.option(
     help="Publish this address anew although it was published before (then delete the old "
          "post, where OneAll can).")
 yes_option = click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+overdue_option = click.option(
+    "--publish-overdue", "publish_overdue", multiple=True, metavar="ADDRESS",
+    help="Publish this scheduled post although its publish_at passed longer ago than late_after.")

@@ -11,9 +11,9 @@ from pydantic import ConfigDict, TypeAdapter
 
 from pipeline.model.state import FORMAT_VERSION, Record
 
-ChangeKind = Literal["create", "update", "delete", "wait", "noop", "changed", "orphan", "unknown"]
+ChangeKind = Literal["create", "update", "delete", "wait", "overdue", "noop", "changed", "orphan", "unknown"]
 #: The order plans list and count kinds in.
-CHANGE_KINDS: tuple[ChangeKind, ...] = ("create", "update", "delete", "wait", "unknown", "changed",
+CHANGE_KINDS: tuple[ChangeKind, ...] = ("create", "update", "delete", "wait", "overdue", "unknown", "changed",
                                         "noop", "orphan")
 #: The kinds apply carries out: one POST, one PUT, one DELETE.
 SENDING: frozenset[str] = frozenset({"create", "update", "delete"})

@@ -28,7 +28,7 @@ MAX_LISTED = 50
 #: Room kept for the note that names what did not fit (50 escaped addresses).
 _NOTE_RESERVE = 12_000
 
-_TITLE = {"create": "➕ create", "update": "✏️ update", "delete": "🗑️ delete", "wait": "⏳ wait",
+_TITLE = {"create": "➕ create", "update": "✏️ update", "delete": "🗑️ delete", "wait": "⏳ wait", "overdue": "⌛ overdue",
           "unknown": "❓ unknown", "changed": "⚠️ changed", "noop": "✅ unchanged", "orphan": "👻 orphan"}
 _PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&])")
 

@@ -21,12 +21,12 @@ from pipeline.model.state import State
 
 _SYMBOL: dict[ChangeKind, tuple[str, str]] = {
     "create": ("+", "green"), "update": ("~", "blue"), "delete": ("-", "red"),
-    "wait": ("@", "cyan"), "unknown": ("?", "magenta"), "changed": ("!", "yellow"),
+    "wait": ("@", "cyan"), "overdue": ("#", "yellow"), "unknown": ("?", "magenta"), "changed": ("!", "yellow"),
     "noop": ("=", "white"), "orphan": ("o", "yellow"),
 }
 #: How a count of each kind reads, in every report.
 KIND_WORDS: dict[ChangeKind, str] = {
-    "create": "to create", "update": "to update", "delete": "to delete", "wait": "waiting",
+    "create": "to create", "update": "to update", "delete": "to delete", "wait": "waiting", "overdue": "overdue",
     "unknown": "unknown", "changed": "changed", "noop": "unchanged", "orphan": "orphaned",
 }
 
