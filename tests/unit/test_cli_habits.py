@@ -68,3 +68,14 @@ def test_a_post_a_little_late_is_published_and_late_after_is_configurable(
     config.write_text(config.read_text() + "late_after: 600\n")
     assert "# posts/late/tweet" in project.run("plan", env=site_env).output
     assert project.run("plan", "--publish-overdue", "posts/nowhere/tweet", env=site_env).exit_code == 1
+
+
+def test_forgetting_a_published_post_says_what_it_means_and_needs_yes(
+        project: Project, sandbox: SandboxServer, site_env: dict[str, str]) -> None:
+    project.manifest("posts/a", TWEET)
+    assert project.run("apply", "--yes", env=site_env).exit_code == 0
+    refused = project.run("state", "forget", "posts/a/tweet", env=site_env)
+    assert refused.exit_code == 1
+    assert "once forgotten, the next apply publishes it again" in refused.output
+    assert "nothing forgotten: confirm, or pass --yes" in refused.output
+    assert "+ posts/a/tweet" not in project.run("plan", env=site_env).output  # still recorded
