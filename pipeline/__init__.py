@@ -1,3 +1,3 @@
 """pipeline: a declarative, Git-driven publishing pipeline on the OneAll Push API."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

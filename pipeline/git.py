@@ -1,10 +1,12 @@
-"""What git knows: the files changed since a ref, and a file as it was at a ref, for plans
-that put a pull request's own changes first."""
+"""What git knows: the files changed since a ref, and a file or the whole project as it
+was at a ref, for plans that put a pull request's own changes first."""
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 from pipeline.errors import Diagnostic, UserError
@@ -57,3 +59,19 @@ def recent_versions(root: Path, path: str, limit: int = 10) -> list[bytes]:
         return []
     return [file_at(root, sha, path) or b"" for sha in log.stdout.split()]
 
+
+def export(root: Path, ref: str, dest: Path) -> None:
+    """Write the folder ``root`` as it was at ``ref`` into ``dest`` (regular files,
+    folders and links inside it only: the archive is unpacked with tarfile's data filter)."""
+    prefix = _git(root, "rev-parse", "--show-prefix").strip()
+    tree = f"{ref}:{prefix}" if prefix else f"{ref}^{{tree}}"
+    _git(root, "rev-parse", "--verify", "--quiet", tree)
+    try:
+        done = subprocess.run(["git", "-C", str(root), "archive", "--format=tar", tree], capture_output=True,
+                              timeout=120, check=False)
+    except FileNotFoundError:
+        raise UserError(Diagnostic("--changed-since needs git, which is not installed")) from None
+    if done.returncode != 0:
+        raise UserError(Diagnostic(f"git archive {ref}: {done.stderr.decode(errors='replace').strip()}"))
+    with tarfile.open(fileobj=io.BytesIO(done.stdout)) as archive:
+        archive.extractall(dest, filter="data")

@@ -24,6 +24,7 @@ from pipeline.errors import Diagnostic, UserError
 from pipeline.model.plan import Change, Plan
 from pipeline.model.journal import Moved
 from pipeline.model.state import State
+from pipeline.report import github
 
 if TYPE_CHECKING:  # requests is imported only when something is sent
     from pipeline.oneall.client import OneAllClient
@@ -41,15 +42,24 @@ def apply(loaded: Loaded, *, saved: Plan | None = None,
           confirm: Callable[[Plan], bool] = lambda plan: True,
           on_event: Callable[[Event], None] = lambda e: None, parallelism: int = 8,
           lock_timeout: float = 0.0, now: datetime | None = None,
-          replace: frozenset[str] = frozenset(), confirm_state: str | None = None) -> Applied:
+          replace: frozenset[str] = frozenset(), confirm_state: str | None = None,
+          sandbox: bool = False, publish_overdue: frozenset[str] = frozenset()) -> Applied:
     """Carry out a plan: made now (``saved`` None), or the reviewed ``saved`` one.
 
     ``confirm`` sees the plan about to be carried out and may decline it. A saved plan is
     not trusted for what it says to send: it is made again from the manifests and the
     locked state, every change to carry out must be the same in both, and what is sent
     is the fresh rendering. A state that the pipeline did not write itself (with the
-    site's key) is refused unless ``confirm_state`` names its digest.
+    site's key) is refused unless ``confirm_state`` names its digest. In a GitHub Actions
+    run, the embedded sandbox is used only if ``sandbox`` asks for it.
     """
+    if loaded.site.is_sandbox and github.active() and not sandbox:
+        raise UserError(Diagnostic(
+            "no OneAll site is configured, and this is a GitHub Actions run: apply does not publish "
+            "to the embedded sandbox by accident",
+            hint="set the repository variable ONEALL_SUBDOMAIN and the secrets ONEALL_PUBLIC_KEY and "
+                 "ONEALL_PRIVATE_KEY (see the README), or pass --sandbox (PIPELINE_SANDBOX=1) to use "
+                 "the sandbox on purpose"))
     if saved is not None:
         _check_saved(loaded, saved)
     store = loaded.store()
@@ -72,13 +82,13 @@ def apply(loaded: Loaded, *, saved: Plan | None = None,
                     return client[0]
 
                 if saved is None:
-                    the_plan = make_plan(loaded, state, at, replace)
+                    the_plan = make_plan(loaded, state, at, replace, publish_overdue=publish_overdue)
                     if any(r.status == "unknown" for r in state.resources.values()):
                         grace = timedelta(seconds=loaded.project.config.settle_after)
                         settled = settle(state, publisher(), loaded.tokens, at, grace,
                                          lambda event: store.commit(state, event))
                         dirty = bool(settled)
-                        the_plan = make_plan(loaded, state, at, replace)
+                        the_plan = make_plan(loaded, state, at, replace, publish_overdue=publish_overdue)
                 else:
                     the_plan = _verified(loaded, store, state, saved)
                 if not (the_plan.pending or the_plan.moves) or not confirm(the_plan):
@@ -118,7 +128,8 @@ def _verified(loaded: Loaded, store: StateStore, state: State, saved: Plan) -> P
             "manifests, templates or configuration changed since the plan was made",
             hint="make a new plan"))
     replace = frozenset(c.address for c in saved.changes if c.kind == "create" and c.replace)
-    fresh = {c.key: c for c in make_plan(loaded, state, clock.now(), replace).changes}
+    approved = frozenset(c.address for c in saved.changes if c.kind == "create")  # overdue ones too
+    fresh = {c.key: c for c in make_plan(loaded, state, clock.now(), replace, publish_overdue=approved).changes}
     keep: list[Change] = []
     for change in saved.changes:
         if not (change.kind in ("create", "update", "delete") or change.moved_from):

@@ -6,13 +6,14 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import replace as dataclass_replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import AbstractSet
 
 from pydantic import ValidationError
 
 from pipeline import catalog, clock, git
+from pipeline.app import review
 from pipeline.app.workspace import Loaded, Workspace, load_workspace
 from pipeline.errors import Diagnostic, Refused, UserError
 from pipeline.files import atomic_write, read_nofollow
@@ -29,22 +30,29 @@ from pipeline.report.json import plan_json
 
 
 def make_plan(loaded: Loaded, state: State, now: datetime, replace: AbstractSet[str], *,
-              inputs: str = "", changed_since: str | None = None) -> Plan:
+              inputs: str = "", changed_since: str | None = None,
+              publish_overdue: AbstractSet[str] = frozenset()) -> Plan:
     """The planner over a loaded project and a state, with the command's options checked."""
-    unknown = sorted(set(replace) - set(loaded.graph.actions))
-    if unknown:
-        raise UserError([Diagnostic(f"--replace {a}: no manifest defines this address") for a in unknown])
+    for option, given in (("--replace", replace), ("--publish-overdue", publish_overdue)):
+        unknown = sorted(set(given) - set(loaded.graph.actions))
+        if unknown:
+            raise UserError([Diagnostic(f"{option} {a}: no manifest defines this address") for a in unknown])
     changed = None
     warnings: list[str] = []
+    notes = loaded.notes
     if changed_since is not None:
-        changed = git.changed_files(loaded.project.root, changed_since)
-        if CONFIG_FILE in changed:  # the config touches every action
-            changed |= {a.location.path for a in loaded.graph.actions.values()}
-        warnings = _state_changes(loaded, state, changed_since, changed)
+        files = git.changed_files(loaded.project.root, changed_since)
+        changed, note = review.effects(loaded, changed_since, files)
+        notes += (note,) if note else ()
+        warnings = _state_changes(loaded, state, changed_since, files)
     the_plan = planner.plan(loaded.graph, state, now, frozenset(replace), inputs_digest=inputs,
-                            changed=changed, changed_since=changed_since)
-    if warnings or loaded.notes:
-        the_plan = dataclass_replace(the_plan, warnings=tuple(warnings), notes=loaded.notes)
+                            changed=changed, changed_since=changed_since,
+                            late_after=timedelta(seconds=loaded.project.config.late_after),
+                            publish_overdue=publish_overdue)
+    if changed is not None:  # the change's own effects first, each part in plan order
+        the_plan = dataclass_replace(the_plan, changes=tuple(sorted(the_plan.changes, key=lambda c: not c.in_change)))
+    if warnings or notes:
+        the_plan = dataclass_replace(the_plan, warnings=tuple(warnings), notes=notes)
     return the_plan
 
 
@@ -65,24 +73,25 @@ def _state_changes(loaded: Loaded, state: State, ref: str, changed: set[str]) ->
 
 
 def plan(loaded: Loaded, *, now: datetime | None = None, replace: AbstractSet[str] = frozenset(),
-         changed_since: str | None = None, saving: bool = False) -> Plan:
+         changed_since: str | None = None, saving: bool = False,
+         publish_overdue: AbstractSet[str] = frozenset()) -> Plan:
     """What apply would do now. Reads the state without locking it. A plan to be saved
     carries the digest of its inputs, so that applying it can refuse a stale one."""
     inputs = inputs_digest(loaded) if saving else ""
     return make_plan(loaded, loaded.store().load(), now or clock.now(), replace, inputs=inputs,
-                     changed_since=changed_since)
+                     changed_since=changed_since, publish_overdue=publish_overdue)
 
 
 def plan_command(workspace: Workspace, *, replace: AbstractSet[str] = frozenset(),
                  changed_since: str | None = None, out: Path | None = None,
-                 full: bool = False) -> Plan:
+                 full: bool = False, publish_overdue: AbstractSet[str] = frozenset()) -> Plan:
     """``pipeline plan``: a plan, remembered when nothing changed, saved to ``out`` if asked.
 
     A plain plan (no option that changes what it holds, and ``full`` false: every change
     listed) may come from the summary remembered when nothing has changed since.
     """
     # A remembered plan is machine state too: not used from a .pipeline/ that a commit brought.
-    plain = not (full or out or changed_since or replace) and not tracked(workspace.project.root)
+    plain = not (full or out or changed_since or replace or publish_overdue) and not tracked(workspace.project.root)
     prints = fingerprint(workspace.project) if plain else None
     the_plan = remembered_plan(workspace, prints, clock.now()) if prints else None
     if the_plan is None:
@@ -90,7 +99,8 @@ def plan_command(workspace: Workspace, *, replace: AbstractSet[str] = frozenset(
         if prints:
             the_plan = plan_and_remember(loaded, prints)
         else:
-            the_plan = plan(loaded, replace=replace, changed_since=changed_since, saving=out is not None)
+            the_plan = plan(loaded, replace=replace, changed_since=changed_since, saving=out is not None,
+                            publish_overdue=publish_overdue)
     if out is not None:
         if contains_secret([c.request for c in the_plan.changes]):
             raise UserError("the plan holds a secret value, so it cannot be saved to a file")
@@ -167,6 +177,9 @@ def plan_and_remember(loaded: Loaded, prints: Fingerprint, now: datetime | None 
     summary = dataclass_replace(the_plan, changes=listed,
                                 noop_omitted=len(the_plan.changes) - len(listed))
     times = [c.publish_at for c in the_plan.changes if c.kind == "wait" and c.publish_at and c.publish_at > now]
+    late = timedelta(seconds=loaded.project.config.late_after)  # when a due post becomes overdue
+    times += [c.publish_at + late for c in the_plan.changes if c.kind == "create" and c.publish_at
+              and c.publish_at + late > now]
     for record in state.resources.values():
         ttl = catalog.BY_TYPE[record.type].unattached_ttl if record.type in catalog.BY_TYPE else None
         if ttl and record.published_at and record.published_at + ttl > now:

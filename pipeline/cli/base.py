@@ -1,13 +1,17 @@
 """The CLI's frame: the command group, the one error handler, output, and shared options.
 
 A known error (``PipelineError``) becomes its message and exit 1; anything else is a
-bug: its traceback goes to a crash log whose path is printed, and the exit code is 3.
+bug: its traceback goes to a crash log whose path is printed, and the exit code is 3. A
+usage error (an unknown option, a bad value) exits 64, so that it never reads as exit 2,
+"changes pending" of ``--detailed-exitcode``. Colour only on a terminal, and never with
+``NO_COLOR`` set or ``--no-color``.
 Only click is imported here, so ``pipeline --help`` stays instant.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 import time
 import traceback
@@ -20,15 +24,38 @@ from pipeline import __version__
 from pipeline.errors import PipelineError, UserError
 from pipeline.redact import redact
 
-__all__ = ["EXIT_BUG", "EXIT_ERROR", "EXIT_OK", "EXIT_PENDING", "UserError", "announce", "cli",
-           "echo", "fail", "replace_option", "start", "yes_option"]
+__all__ = ["EXIT_BUG", "EXIT_ERROR", "EXIT_OK", "EXIT_PENDING", "EXIT_USAGE", "UserError", "announce", "cli",
+           "echo", "fail", "overdue_option", "replace_option", "start", "yes_option"]
 
 
 EXIT_OK, EXIT_ERROR, EXIT_PENDING, EXIT_BUG = 0, 1, 2, 3
+#: click's own code for a usage error is 2, which --detailed-exitcode gives to "changes
+#: pending"; a usage error gets EX_USAGE of sysexits.h instead.
+EXIT_USAGE = 64
+
+#: False when colour is off (NO_COLOR, --no-color); None: only on a terminal (click decides).
+_colour: bool | None = None
 
 
 class _Group(click.Group):
     """Turns a known error into its message and exit 1, anything else into a crash log."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            exc.show()
+            sys.exit(EXIT_USAGE)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            echo("Aborted: nothing was done.", err=True)
+            sys.exit(EXIT_ERROR)
+        sys.exit(code if isinstance(code, int) else EXIT_OK)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -59,13 +86,15 @@ def echo(message: str = "", *, err: bool = False, nl: bool = True, control: str 
     output passes here. ``control`` is the CLI's own terminal control, put before it."""
     from pipeline.report.safe import neutralise
 
-    click.echo(control + neutralise(redact(message)), err=err, nl=nl)
+    click.echo(control + neutralise(redact(message)), err=err, nl=nl, color=_colour)
 
 
 def command(line: str) -> None:
     """One of the CLI's own GitHub workflow commands (an annotation), printed as is: its
-    data was escaped by ``report.github`` and its secrets masked."""
-    click.echo(redact(line))
+    data was escaped by ``report.github`` and its secrets masked. On stderr, which the
+    runner reads for commands too, so that stdout stays the report (a plan redirected to
+    a file holds no command)."""
+    click.echo(redact(line), err=True, color=False)
 
 
 def fail(code: int) -> NoReturn:
@@ -107,9 +136,14 @@ def _crash_log(ctx: click.Context) -> Path:
 @click.version_option(__version__, prog_name="pipeline")
 @click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="The folder holding pipeline.yaml (default: this folder or a parent).")
+@click.option("--no-color", "no_color", is_flag=True, help="No colour, even on a terminal (or set NO_COLOR).")
 @click.pass_context
-def cli(ctx: click.Context, project: Path | None) -> None:
+def cli(ctx: click.Context, project: Path | None, no_color: bool) -> None:
     """Publish reviewed YAML manifests to social networks through the OneAll Push API."""
+    global _colour
+    _colour = False if no_color or os.environ.get("NO_COLOR") else None
+    if sys.platform == "win32":  # the state's lock is flock(2), and its files are opened O_NOFOLLOW
+        raise UserError("Windows is not supported: run pipeline on Linux or macOS, or under WSL")
     ctx.obj = {"project": project or Path.cwd()}
 
 
@@ -130,3 +164,6 @@ replace_option = click.option(
     help="Publish this address anew although it was published before (then delete the old "
          "post, where OneAll can).")
 yes_option = click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+overdue_option = click.option(
+    "--publish-overdue", "publish_overdue", multiple=True, metavar="ADDRESS",
+    help="Publish this scheduled post although its publish_at passed longer ago than late_after.")

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from pipeline.cli.base import (EXIT_ERROR, EXIT_PENDING, UserError, announce, cli, command, echo, fail,
-                               replace_option, start, yes_option)
+                               overdue_option, replace_option, start, yes_option)
 from pipeline.redact import redact
 
 
@@ -30,6 +30,7 @@ def validate(ctx: click.Context) -> None:
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 2 when there is something to do, 0 when not, 1 on error.")
 @replace_option
+@overdue_option
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text",
               help="text for a terminal, markdown for a pull request, json for programs.")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -40,8 +41,8 @@ def validate(ctx: click.Context) -> None:
 @click.option("--refresh", "refresh_first", is_flag=True,
               help="First read back every recorded post and report drift (as `pipeline refresh`).")
 @click.pass_context
-def plan(ctx: click.Context, detailed_exitcode: bool, replace: tuple[str, ...], fmt: str,
-         out: Path | None, changed_since: str | None, show_unchanged: bool, refresh_first: bool) -> None:
+def plan(ctx: click.Context, detailed_exitcode: bool, replace: tuple[str, ...], publish_overdue: tuple[str, ...],
+         fmt: str, out: Path | None, changed_since: str | None, show_unchanged: bool, refresh_first: bool) -> None:
     """Show what apply would do, per action."""
     from pipeline import app
     from pipeline.report import drift, github, json, markdown, text
@@ -52,8 +53,14 @@ def plan(ctx: click.Context, detailed_exitcode: bool, replace: tuple[str, ...], 
         records = app.show(workspace).resources
         report = drift.drift_markdown(found, records) if fmt == "markdown" else drift.drift_text(found, records)
         echo(report, nl=False, err=fmt == "json")  # JSON output stays one document
-    the_plan = app.plan_command(workspace, replace=frozenset(replace), changed_since=changed_since,
-                                out=out, full=fmt == "json" or show_unchanged)
+    try:
+        the_plan = app.plan_command(workspace, replace=frozenset(replace), changed_since=changed_since,
+                                    out=out, full=fmt == "json" or show_unchanged,
+                                    publish_overdue=frozenset(publish_overdue))
+    except UserError as exc:
+        if fmt == "markdown":  # the pull request's comment shows the problems instead of a plan
+            echo(markdown.errors_markdown(exc.diagnostics), nl=False)
+        raise
     announce(workspace.site)
     as_markdown = None  # made once, for the output and the job summary alike
     if fmt == "markdown" or github.summary_path():
@@ -72,6 +79,9 @@ def plan(ctx: click.Context, detailed_exitcode: bool, replace: tuple[str, ...], 
         state_file = workspace.project.shown(workspace.site.state_path)
         for warning in the_plan.warnings:
             command(github.warning_command(f"This change edits the state: it {warning}.", state_file))
+        for line in github.attention_commands(the_plan):
+            command(line)
+    github.append_outputs(github.plan_outputs(the_plan))
     if detailed_exitcode and (the_plan.pending or the_plan.count("unknown") or the_plan.moves):
         fail(EXIT_PENDING)
 
@@ -80,6 +90,7 @@ def plan(ctx: click.Context, detailed_exitcode: bool, replace: tuple[str, ...], 
 @click.argument("planfile", required=False, type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @yes_option
 @replace_option
+@overdue_option
 @click.option("--parallelism", type=click.IntRange(1, 64), default=8, show_default=True,
               help="Requests in flight at once.")
 @click.option("--lock-timeout", type=click.FloatRange(0), default=0.0,
@@ -87,9 +98,12 @@ def plan(ctx: click.Context, detailed_exitcode: bool, replace: tuple[str, ...], 
 @click.option("--confirm-state", metavar="DIGEST", envvar="PIPELINE_CONFIRM_STATE", default=None,
               help="Publish from a state changed by something other than the pipeline, after "
                    "reviewing that change: the digest the refusal names.")
+@click.option("--sandbox", "sandbox", is_flag=True, envvar="PIPELINE_SANDBOX",
+              help="In a GitHub Actions run with no OneAll site configured, publish to the "
+                   "embedded sandbox on purpose (refused otherwise).")
 @click.pass_context
 def apply(ctx: click.Context, planfile: Path | None, yes: bool, replace: tuple[str, ...],
-          parallelism: int, lock_timeout: float, confirm_state: str | None) -> None:
+          publish_overdue: tuple[str, ...], parallelism: int, lock_timeout: float, confirm_state: str | None, sandbox: bool) -> None:
     """Publish, edit and delete what the plan says, then write the results to the state.
 
     With PLANFILE (from `pipeline plan --out`), carry out exactly that reviewed plan,
@@ -98,8 +112,8 @@ def apply(ctx: click.Context, planfile: Path | None, yes: bool, replace: tuple[s
     from pipeline import app
     from pipeline.report import github, text
 
-    if planfile is not None and replace:
-        raise UserError("a saved plan is applied as it is: --replace belongs to `pipeline plan`")
+    if planfile is not None and (replace or publish_overdue):
+        raise UserError("a saved plan is applied as it is: --replace and --publish-overdue belong to `pipeline plan`")
     if planfile is None and not yes and not sys.stdin.isatty():
         raise UserError("apply asks for confirmation, but stdin is not a terminal: pass --yes")
     saved = _read_plan(planfile) if planfile is not None else None
@@ -125,7 +139,9 @@ def apply(ctx: click.Context, planfile: Path | None, yes: bool, replace: tuple[s
 
     applied = app.apply(loaded, saved=saved, confirm=confirm, on_event=on_event,
                         parallelism=parallelism, lock_timeout=lock_timeout, replace=frozenset(replace),
-                        confirm_state=confirm_state or None)
+                        confirm_state=confirm_state or None, sandbox=sandbox,
+                        publish_overdue=frozenset(publish_overdue))
+    github.append_outputs(github.apply_outputs(applied.result))
     if tty and progress:
         echo()  # leave the bar's line
     for settled in applied.settled:

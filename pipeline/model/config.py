@@ -62,6 +62,10 @@ class Config(BaseModel):
         default_factory=dict, description=(
             "Requests in flight at once for one account, by network (or default: 4): "
             "what each network tolerates before it throttles."))
+    late_after: Annotated[float, Field(ge=0, description=(
+        "Seconds after its publish_at past which a scheduled post that was never published is "
+        "overdue: planned as such and not published unless asked (--publish-overdue). "
+        "Default: 6 hours."))] = 21600.0
     settle_after: Annotated[float, Field(ge=0, description=(
         "Seconds after which an unknown outcome that reading back cannot find is taken as "
         "not published, and sent again."))] = 120.0

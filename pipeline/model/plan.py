@@ -11,9 +11,9 @@ from pydantic import ConfigDict, TypeAdapter
 
 from pipeline.model.state import FORMAT_VERSION, Record
 
-ChangeKind = Literal["create", "update", "delete", "wait", "noop", "changed", "orphan", "unknown"]
+ChangeKind = Literal["create", "update", "delete", "wait", "overdue", "noop", "changed", "orphan", "unknown"]
 #: The order plans list and count kinds in.
-CHANGE_KINDS: tuple[ChangeKind, ...] = ("create", "update", "delete", "wait", "unknown", "changed",
+CHANGE_KINDS: tuple[ChangeKind, ...] = ("create", "update", "delete", "wait", "overdue", "unknown", "changed",
                                         "noop", "orphan")
 #: The kinds apply carries out: one POST, one PUT, one DELETE.
 SENDING: frozenset[str] = frozenset({"create", "update", "delete"})
@@ -55,7 +55,7 @@ class Change:
     source: str | None = None
     #: ``noop`` of a post recorded under another address (its manifest moved).
     moved_from: str | None = None
-    #: Comes from a manifest changed since ``Plan.changed_since``.
+    #: The change since ``Plan.changed_since`` adds, changes or removes this action's rendering.
     in_change: bool = False
     #: ``delete`` of the old post that a ``--replace`` superseded, not of the address's own.
     superseded: bool = False
@@ -88,7 +88,7 @@ class Plan:
     state_serial: int = 0
     #: Digest of pipeline.yaml, everything under content/ and the configuration in force.
     inputs_digest: str = ""
-    #: With ``--changed-since REF``: the ref; changes from files changed since have ``in_change``.
+    #: With ``--changed-since REF``: the ref; the changes it affects have ``in_change``, listed first.
     changed_since: str | None = None
     #: In a remembered plan's summary only: unchanged actions counted but not listed.
     noop_omitted: int = 0

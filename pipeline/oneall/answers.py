@@ -1,4 +1,4 @@
-"""What an answer from OneAll proves (oneall-push-api.md §5), read without trusting it.
+"""What an answer from OneAll proves (docs/oneall-api.md §5), read without trusting it.
 
 The body is read in chunks up to a cap and within a time budget; the envelope is
 parsed; and ``judge`` decides, for the method that was sent, whether the answer is a

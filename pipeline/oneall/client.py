@@ -1,7 +1,7 @@
 """The OneAll HTTP client: Basic auth, timeouts, safe retries, envelope -> result or typed error.
 
 POST publishes, PUT edits, DELETE deletes: for these the client only believes what an
-answer proves (oneall-push-api.md §5). ``ApiError`` means OneAll surely did not act:
+answer proves (docs/oneall-api.md §5). ``ApiError`` means OneAll surely did not act:
 its own envelope with ``flag: error`` and a 4xx, 502 or 503 code, or a 429. A
 connection that failed before the request left is a ``TransportError``. Anything else
 (a 500, a gateway's own page of any status, a redirect, a success cut short or too

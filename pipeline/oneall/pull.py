@@ -1,4 +1,4 @@
-"""Reading Pull API lists as OneAll shapes them (oneall-push-api.md §7).
+"""Reading Pull API lists as OneAll shapes them (docs/oneall-api.md §7).
 
 Parsing is pure (``parse_page``, ``parse_entry``, ``normalise_text``, ``same_text``,
 ``matches``); ``listing`` is the only function that asks OneAll anything, through

@@ -6,7 +6,7 @@ plan, in the same order.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import AbstractSet, Any, Mapping
 
 from pipeline.plan.graph import Graph
@@ -17,8 +17,13 @@ from pipeline.model.state import Record, State
 
 def plan(graph: Graph, state: State, now: datetime,
          replace: AbstractSet[str] = frozenset(), *, inputs_digest: str = "",
-         changed: AbstractSet[str] | None = None, changed_since: str | None = None) -> Plan:
-    """What apply would do for each address, in dependency order, orphans last."""
+         changed: AbstractSet[str] | None = None, changed_since: str | None = None,
+         late_after: timedelta | None = None, publish_overdue: AbstractSet[str] = frozenset()) -> Plan:
+    """What apply would do for each address, in dependency order, orphans last.
+
+    ``changed``: the addresses whose rendering the change since ``changed_since`` adds,
+    changes or removes (marked ``in_change``). A post scheduled more than ``late_after``
+    ago and never published is ``overdue``, unless its address is in ``publish_overdue``."""
     changes: list[Change] = []
     kinds: dict[str, ChangeKind] = {}
     # Published posts whose address is in no manifest, by what they are: a desired
@@ -38,7 +43,7 @@ def plan(graph: Graph, state: State, now: datetime,
         return fresh and (when is None or when <= now)
 
     def blocked(deps: tuple[str, ...]) -> str | None:
-        blocking = [d for d in deps if kinds[d] in ("wait", "unknown")]
+        blocking = [d for d in deps if kinds[d] in ("wait", "unknown", "overdue")]
         return "waits for " + ", ".join(f"{d} ({kinds[d]})" for d in blocking) if blocking else None
 
     for address in graph.order:
@@ -115,6 +120,11 @@ def plan(graph: Graph, state: State, now: datetime,
             first_use = _first_use(action.type, [graph.actions[u].publish_at for u in users[address]])
             if action.publish_at is not None and action.publish_at > now:
                 kind, reason = "wait", f"scheduled for {action.publish_at.isoformat()}"
+            elif (late_after is not None and action.publish_at is not None and not replacing
+                  and action.publish_at + late_after < now and address not in publish_overdue):
+                kind, reason = "overdue", (f"scheduled for {action.publish_at.isoformat()}, more than "
+                                           f"{late_after} ago (late_after): not published unless you "
+                                           f"--publish-overdue {address}")
             elif first_use is not None and first_use > now:
                 # An upload the network deletes unless a post uses it soon goes up with
                 # its first post, not months before it.
@@ -128,7 +138,7 @@ def plan(graph: Graph, state: State, now: datetime,
             request=action.request, depends_on=deps if kind != "delete" else (), digest=action.digest,
             reason=reason, publish_at=action.publish_at, replace=replacing, record=record,
             source=str(action.location), moved_from=moved_from,
-            in_change=changed is not None and action.location.path in changed, diff=diff,
+            in_change=changed is not None and address in changed, diff=diff,
         ))
     for address, record in sorted(state.resources.items()):
         old = record.superseded
@@ -139,13 +149,13 @@ def plan(graph: Graph, state: State, now: datetime,
                 request=old.request or {}, digest=old.digest, record=old, superseded=True,
                 reason="the post it replaced is still online: apply deletes it",
                 source=str(graph.actions[address].location) if address in graph.actions else None,
-                in_change=changed is not None and address in graph.actions
-                and graph.actions[address].location.path in changed))
+                in_change=changed is not None and address in changed))
     for address in sorted(set(state.resources) - set(graph.actions) - moved):
         record = state.resources[address]
         changes.append(Change(
             kind="orphan", address=address, type=record.type, identity=record.identity,
             digest=record.digest, record=record, reason=_why_orphan(record),
+            in_change=changed is not None and address in changed,
         ))
     return Plan(site=state.site, created_at=now, changes=tuple(changes),
                 state_lineage=state.lineage, state_serial=state.serial,

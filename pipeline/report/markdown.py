@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, Sequence
 
 from pipeline import catalog
 from pipeline.catalog import Kind
+from pipeline.errors import Diagnostic
 from pipeline.model.plan import CHANGE_KINDS, Change, Plan
 from pipeline.report.text import KIND_WORDS
 
@@ -29,7 +30,7 @@ MAX_LISTED = 50
 #: Room kept for the note that names what did not fit (50 escaped addresses).
 _NOTE_RESERVE = 12_000
 
-_TITLE = {"create": "➕ create", "update": "✏️ update", "delete": "🗑️ delete", "wait": "⏳ wait",
+_TITLE = {"create": "➕ create", "update": "✏️ update", "delete": "🗑️ delete", "wait": "⏳ wait", "overdue": "⌛ overdue",
           "unknown": "❓ unknown", "changed": "⚠️ changed", "noop": "✅ unchanged", "orphan": "👻 orphan"}
 _PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&])")
 
@@ -73,13 +74,13 @@ def plan_markdown(plan: Plan, *, sandbox: bool = False) -> str:
     lines += [summary(plan) + "."]
     if sandbox:
         lines += ["", "_No OneAll site is configured: this is the sandbox's plan._"]
-    shown = [c for c in plan.changes if c.kind != "noop" or c.moved_from]
+    shown = [c for c in plan.changes if c.kind != "noop" or c.moved_from or c.in_change]
     if plan.changed_since is not None:
         own = sum(1 for c in shown if c.in_change)
         lines += ["", f"{own} of these come from files changed since {code(plan.changed_since)}, listed first."]
         shown.sort(key=lambda c: not c.in_change)  # stable: dependency order within each part
     blocks = ["\n".join(_change(change)) for change in shown]
-    unchanged = [c.address for c in plan.changes if c.kind == "noop" and not c.moved_from]
+    unchanged = [c.address for c in plan.changes if c.kind == "noop" and not c.moved_from and not c.in_change]
     if unchanged:
         listed = "\n".join(f"- {inline(a)}" for a in unchanged[:MAX_LISTED])
         more = f"\n- … and {len(unchanged) - MAX_LISTED} more" if len(unchanged) > MAX_LISTED else ""
@@ -171,3 +172,18 @@ def _id(value: Any) -> str:
     if isinstance(value, dict) and "ref" in value:
         return f"{value['ref']} (known after apply)"
     return str(value)
+
+
+def errors_markdown(diagnostics: Sequence[Diagnostic]) -> str:
+    """A plan that could not be made, for the pull-request comment: every problem at its
+    place (escaped: a file name and a message come from the pull request)."""
+    lines = [MARKER, "### pipeline plan", "",
+             f"❌ **No plan: {len(diagnostics)} problem{'s' if len(diagnostics) != 1 else ''} to fix "
+             "first.** Nothing can be published from this change until then.", ""]
+    for diagnostic in diagnostics[:MAX_LISTED * 4]:
+        where = f"{code(str(diagnostic.location))}: " if diagnostic.location is not None else ""
+        hint = f" _({inline(diagnostic.hint)})_" if diagnostic.hint else ""
+        lines.append(f"- {where}{inline(diagnostic.message)}{hint}")
+    if len(diagnostics) > MAX_LISTED * 4:
+        lines.append(f"- … and {len(diagnostics) - MAX_LISTED * 4} more (the run's log lists them all)")
+    return "\n".join(lines)[:MAX_CHARS] + "\n"

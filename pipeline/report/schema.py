@@ -37,10 +37,34 @@ def _close_patterns(node: Any) -> None:
             _close_patterns(value)
 
 
+_SECRET_OR_UUID = r"^(\$\{secret:[^}]+\}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
+
+
+def _no_false_positives(node: Any) -> None:
+    """What the pipeline checks after rendering or reading, an editor must not refuse
+    before: a template longer than a limit may render shorter (the limit is in the
+    description), a publish_at may be a local time read in pipeline.yaml's timezone, and
+    an identity's token may be a ``${secret:NAME}``."""
+    if isinstance(node, dict):
+        if node.get("type") == "string" and "maxLength" in node:
+            limit = node.pop("maxLength")
+            node["description"] = (node.get("description", "") + f" At most {limit} characters after rendering.").strip()
+        if node.get("format") == "date-time":
+            node.pop("format")
+        if str(node.get("pattern", "")).startswith("^[0-9a-fA-F]{8}-"):
+            node["pattern"] = _SECRET_OR_UUID
+        for value in node.values():
+            _no_false_positives(value)
+    elif isinstance(node, list):
+        for value in node:
+            _no_false_positives(value)
+
+
 def _draft07(model: Any, title: str) -> dict[str, Any]:
     # Editors' YAML support speaks draft-07: definitions, not $defs.
     schema = model.model_json_schema(ref_template="#/definitions/{model}")
     _close_patterns(schema)
+    _no_false_positives(schema)
     definitions = schema.pop("$defs", None)
     out = {"$schema": DRAFT_07, "title": title, **schema}
     if definitions:

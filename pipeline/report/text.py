@@ -21,12 +21,12 @@ from pipeline.model.state import State
 
 _SYMBOL: dict[ChangeKind, tuple[str, str]] = {
     "create": ("+", "green"), "update": ("~", "blue"), "delete": ("-", "red"),
-    "wait": ("@", "cyan"), "unknown": ("?", "magenta"), "changed": ("!", "yellow"),
+    "wait": ("@", "cyan"), "overdue": ("#", "yellow"), "unknown": ("?", "magenta"), "changed": ("!", "yellow"),
     "noop": ("=", "white"), "orphan": ("o", "yellow"),
 }
 #: How a count of each kind reads, in every report.
 KIND_WORDS: dict[ChangeKind, str] = {
-    "create": "to create", "update": "to update", "delete": "to delete", "wait": "waiting",
+    "create": "to create", "update": "to update", "delete": "to delete", "wait": "waiting", "overdue": "overdue",
     "unknown": "unknown", "changed": "changed", "noop": "unchanged", "orphan": "orphaned",
 }
 
@@ -41,12 +41,17 @@ def plan_text(plan: Plan, *, show_noop: bool = False) -> str:
     lines = [click.style(f"WARNING: this change edits the state: it {w}.", fg="red", bold=True)
              for w in plan.warnings]
     lines += [f"note: {note}" for note in plan.notes]
-    lines += [summary(plan), ""]
+    lines += [summary(plan)]
+    if plan.changed_since is not None:
+        own = sum(1 for c in plan.changes if c.in_change)
+        lines.append(f"{own} from this change (since {plan.changed_since}), listed first and marked *.")
+    lines.append("")
     for change in plan.changes:
-        if change.kind == "noop" and not show_noop and not change.moved_from:
+        if change.kind == "noop" and not show_noop and not change.moved_from and not change.in_change:
             continue
         symbol, colour = _SYMBOL[change.kind]
-        head = f"{symbol} {change.key}  ({change.type} as {change.identity})"
+        mark = "* " if change.in_change else ""
+        head = f"{mark}{symbol} {change.key}  ({change.type} as {change.identity})"
         lines.append(click.style(head, fg=colour, bold=change.kind in ("create", "update", "delete")))
         if change.reason:
             lines.append(f"    # {change.reason}")

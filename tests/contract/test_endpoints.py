@@ -1,7 +1,7 @@
 """All 20 endpoints: each publishes on the sandbox, each refuses a bad action at its line,
 and each puts on the wire exactly what the API reference says.
 
-``WIRE`` is written by hand from oneall-push-api.md §4, independently of the catalogue,
+``WIRE`` is written by hand from docs/oneall-api.md §4, independently of the catalogue,
 so a mistake in the catalogue cannot hide behind itself.
 """
 

@@ -1,7 +1,7 @@
 """The embedded sandbox: an emulator of OneAll's Push, Update and Pull APIs on loopback.
 
 It is driven by the same catalogue as the client, so routes, body nodes, field names,
-limits and what can be edited or deleted agree with oneall-push-api.md by
+limits and what can be edited or deleted agree with docs/oneall-api.md by
 construction; what it adds is what a real network does: ids and locations in each
 network's style, 401/403/404/405/409 answers, Pull listings in OneAll's list shapes,
 and a memory of what was published, edited and deleted (a JSON-lines file, so it

@@ -36,7 +36,7 @@ from pipeline.oneall.sandbox.wire import StartResponse, answer, gateway_page, re
 _PATH = re.compile(r"/(?P<api>push|update|pull)/identities/(?P<token>[0-9a-fA-F-]{36})/(?P<rest>.+)")
 _OK = "Your request has been processed successfully"
 #: Older PHP SDKs pin through this path, the board in the body, with their own field
-#: names [doc, oneall-push-api.md §8; the catalogue has no entry for it].
+#: names [doc, docs/oneall-api.md §8; the catalogue has no entry for it].
 _LEGACY_PIN_PATH = "pinterest/pin.json"
 _LEGACY_PIN_FIELDS = {"note": "description", "image_url": "picture"}
 

@@ -1,6 +1,6 @@
 """Pull answers: a published collection as OneAll lists it, page by page.
 
-The shape is OneAll's documented list shape by default [doc, oneall-push-api.md §7]:
+The shape is OneAll's documented list shape by default [doc, docs/oneall-api.md §7]:
 ``result.data.<collection> = {"pagination": {…}, "count": N, "entries": […]}``. A
 sandbox may answer the other shapes a client must also read: ``flat``
 (``result.data = {"count", "entries"}``, no pagination, as OneAll's Search API) and

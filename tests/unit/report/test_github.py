@@ -26,10 +26,12 @@ def test_errors_become_annotations_and_plans_go_to_the_summary(project: Project,
     project.manifest("posts/a", "actions:\n  t:\n    type: twitter.post\n    identity: acme-twitter\n    message: hi\n    colour: red\n")
     result = project.run("validate", env=env)
     assert result.exit_code == 1
-    assert "::error file=content/posts/a.yaml,line=6,col=5::unknown field 'colour' for twitter.post" in result.stdout
+    assert "::error file=content/posts/a.yaml,line=6,col=5::unknown field 'colour' for twitter.post" in result.stderr
     project.manifest("posts/a", "actions:\n  t:\n    type: twitter.post\n    identity: acme-twitter\n    message: hi\n")
     assert project.run("plan", env=env).exit_code == 0
-    assert project.run("apply", "--yes", env=env).exit_code == 0
+    refused = project.run("apply", "--yes", env=env)  # a CI run never publishes to the sandbox by accident
+    assert refused.exit_code == 1 and "does not publish to the embedded sandbox by accident" in refused.output
+    assert project.run("apply", "--yes", "--sandbox", env=env).exit_code == 0
     text = summary.read_text()
     assert text.startswith("<!-- pipeline:plan -->\n### pipeline plan")
     assert "### pipeline apply\n\nApply: 1 published." in text
