@@ -2,7 +2,8 @@
 
 The CLI calls one use case per command and renders what it returns:
 ``workspace`` opens and loads a project, ``planning`` makes plans, ``applying`` carries
-them out, ``state`` holds the commands that change the state without sending anything.
+them out, ``state`` holds the commands that change the state without sending anything,
+``previewing`` writes the visual preview and the calendar.
 """
 
 from pipeline.app.adopt import import_one, refresh
@@ -10,6 +11,7 @@ from pipeline.app.applying import Applied, apply
 from pipeline.app.harvest import import_generate
 from pipeline.app.planning import (inputs_digest, make_plan, plan, plan_and_remember, plan_command,
                                    remembered_plan)
+from pipeline.app.previewing import calendar_command, preview_command
 from pipeline.app.state import accept, forget, move, published_among, resolve, show, unlock
 from pipeline.app.workspace import Loaded, Workspace, load, load_workspace, open_workspace
 
@@ -18,4 +20,5 @@ __all__ = [
     "inputs_digest", "load", "refresh",
     "load_workspace", "make_plan", "move", "open_workspace", "plan", "plan_and_remember",
     "plan_command", "published_among", "remembered_plan", "resolve", "show", "unlock",
+    "calendar_command", "preview_command",
 ]

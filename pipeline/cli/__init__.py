@@ -5,7 +5,7 @@ errors to exit codes (through ``base``). Only click is imported at start-up, so
 ``pipeline --help`` stays instant; each command imports the rest when it runs.
 """
 
-from pipeline.cli import adopt, other, publish, state  # noqa: F401 - each registers its commands
+from pipeline.cli import adopt, other, preview, publish, state  # noqa: F401 - each registers its commands
 from pipeline.cli.base import cli
 
 
