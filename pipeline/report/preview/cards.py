@@ -231,7 +231,7 @@ def _card(change: Change, plan: Plan, zone: ZoneInfo, thumbnails: Mapping[str, T
         identity=change.identity, kind=change.kind, status=status, tone=tone,
         when=when.astimezone(zone) if when else None,
         when_label=f"{when_label} {when.astimezone(zone).strftime(TIME_FORMAT)}" if when else when_label,
-        in_change=change.in_change, reason=change.reason, headline=headline, texts=tuple(texts),
+        in_change=change.in_change, reason=_reason(change), headline=headline, texts=tuple(texts),
         media=tuple(media), preview=_preview(preview, thumbnails) if preview else None,
         details=tuple(details), diff=tuple(_diff(change)), url=_published_url(change),
         marks=tuple(marks), source=change.source)
@@ -263,6 +263,14 @@ def _status(change: Change, now: datetime,
     if kind == "noop" and record is None:
         return "not published", "noop", None, "marked deleted"
     return word, kind, published, "published"
+
+
+def _reason(change: Change) -> str | None:
+    """Why the plan does what it does, unless the card's time already says it."""
+    if change.kind == "wait" and change.publish_at is not None and change.reason \
+            and change.reason.startswith("scheduled for"):
+        return None
+    return change.reason
 
 
 def _text(type_name: str, spec: catalog.Field, value: str) -> TextBlock:
