@@ -56,6 +56,8 @@ def thumbnail(content_dir: Path, relative: str, cap: int = MAX_EMBED_BYTES) -> T
         root = os.path.realpath(content_dir)
         data = read_capped(resolve_inside(content_dir / relative, root, "content/"), cap)
     except Refused as refused:
+        if "over the limit" in refused.message:
+            return Thumbnail(relative, note=f"not embedded: larger than {cap // 1024} KB")
         return Thumbnail(relative, note=f"not embedded: the file {refused.message}")
     mime = _MIME.get(picture_format(data[:16]) or "")
     if mime is None:
