@@ -12,6 +12,8 @@ each a median over runs:
   a ratio to the ideal N x latency / parallelism;
 - the cost of recording one result with 10 vs 10,000 actions in the state;
 - the peak memory of plan;
+- the preview (`pipeline preview`: a card per action, the calendar) of the same
+  repository, as a ratio to the parse, and the size of its largest page;
 - `pipeline --help` and `--version` against `python -c "import click"`.
 
 It prints one table, checks every target, and writes bench/results.json. It is a
@@ -163,6 +165,16 @@ def csafe_parse(root: Path) -> None:
         yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
 
 
+def bench_preview(root: Path, out: Path, runs: int, parse: float) -> dict[str, float]:
+    """The whole preview of the repository (its compile cache warm, as after a plan): the
+    time to write it, and how large its pages are."""
+    seconds = median_time(runs, lambda: pipeline(root, "preview", "--out", str(out)))
+    pages = [p.stat().st_size for p in out.rglob("*.html")]
+    return {"seconds": seconds, "ratio": seconds / parse, "pages": len(pages),
+            "largest_page_kb": max(pages) / 1024, "site_mb": sum(p.stat().st_size for p in out.rglob("*")
+                                                                 if p.is_file()) / 2**20}
+
+
 def bench_apply(actions: int, latency: float, parallelism: int, work: Path) -> dict[str, float]:
     """Apply ``actions`` tweets and posts over the ten identities against a slow sandbox."""
     from pipeline import app
@@ -283,6 +295,7 @@ def main() -> int:
             warm = median_time(args.runs, lambda c=command: pipeline(root, c))  # type: ignore[misc]
             results[f"{command}_cold_seconds"], results[f"{command}_warm_seconds"] = cold, warm
             results[f"{command}_cold_ratio"], results[f"{command}_warm_ratio"] = cold / parse, warm / parse
+        results["preview"] = bench_preview(root, work / "preview", args.runs, parse)
         drop_cache()
         results["plan_peak_memory_mb"] = peak_memory_mb(root, "plan")
         results["apply"] = bench_apply(args.apply_actions, args.latency, args.parallelism, work)
@@ -297,6 +310,8 @@ def main() -> int:
         ("apply throughput / ideal", results["apply"]["ratio_to_ideal"], ">=", 0.8),
         ("record at 10,000 / at 10", results["record"]["ratio"], "<=", 1.25),
         ("plan peak memory (MB)", results["plan_peak_memory_mb"], "<=", 300.0),
+        ("preview / CSafeLoader parse", results["preview"]["ratio"], "<=", 5.0),
+        ("preview's largest page (KB)", results["preview"]["largest_page_kb"], "<=", 1024.0),
         ("pipeline --help / import click", results["cli"]["help_ratio"], "<=", 2.0),
         ("pipeline --version / import click", results["cli"]["version_ratio"], "<=", 2.0),
     ]
@@ -313,6 +328,9 @@ def main() -> int:
          f"{results['record']['seconds_at_10'] * 1e6:.0f} us / {results['record']['seconds_at_10000'] * 1e6:.0f} us",
          f"{results['record']['ratio']:.2f}x"),
         ("plan peak memory", f"{results['plan_peak_memory_mb']:.0f} MB", ""),
+        ("preview (cards, calendar, iCalendar)",
+         f"{results['preview']['seconds']:.2f} s, {results['preview']['pages']} pages",
+         f"{results['preview']['ratio']:.2f}x parse, largest page {results['preview']['largest_page_kb']:.0f} KB"),
         ("--help / --version vs import click",
          f"{results['cli']['help_seconds']:.3f} s / {results['cli']['version_seconds']:.3f} s",
          f"{results['cli']['help_ratio']:.2f}x / {results['cli']['version_ratio']:.2f}x"),
