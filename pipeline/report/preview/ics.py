@@ -30,6 +30,8 @@ def escape(text: str) -> str:
 
 def fold(line: str) -> str:
     """One content line folded at 75 octets, continuation lines starting with a space."""
+    if len(line) <= 75 and line.isascii():
+        return line
     if line.isascii():
         return "\r\n ".join([line[:75], *(line[i:i + 74] for i in range(75, len(line), 74))])
     out: list[str] = []

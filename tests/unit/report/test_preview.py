@@ -212,3 +212,18 @@ def test_folders_whose_names_look_alike_get_pages_of_their_own() -> None:
     names = site._page_names(["", "posts", "A b", "a-b", "a/b"])
     assert names["posts"] == "posts" and names[""] == "content"
     assert len(set(names.values())) == 5
+
+
+def test_the_templates_and_the_style_sheet_are_installed_with_the_package() -> None:
+    import fnmatch
+    import tomllib
+    from pathlib import Path
+
+    from tests.helpers import REPO
+
+    globs = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"][
+        "pipeline.report.preview"]
+    folder = Path(site.__file__).parent
+    shipped = [p.relative_to(folder).as_posix() for p in folder.rglob("*")
+               if p.is_file() and p.suffix not in (".py", ".pyc")]
+    assert shipped and all(any(fnmatch.fnmatch(f, g) for g in globs) for f in shipped), shipped
