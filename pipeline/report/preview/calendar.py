@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal
 
-from pipeline.report.preview.cards import Card
+from pipeline.report.preview.display import Card
 
 EventState = Literal["scheduled", "pending", "published"]
 #: Events listed in a day of the month view, and of the week view, before "N more".

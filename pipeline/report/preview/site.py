@@ -26,6 +26,7 @@ from pipeline import __version__
 from pipeline.load.thumbnails import Thumbnail
 from pipeline.model.plan import CHANGE_KINDS, Plan
 from pipeline.report.preview import calendar, cards
+from pipeline.report.preview.display import TIME_FORMAT, Card
 from pipeline.report.preview.ics import ics
 from pipeline.report.text import KIND_WORDS
 
@@ -53,7 +54,7 @@ class CardsPage:
     folder: str
     part: int
     parts: int
-    cards: tuple[cards.Card, ...]
+    cards: tuple[Card, ...]
 
 
 @cache
@@ -82,7 +83,7 @@ def render(plan: Plan, *, zone: ZoneInfo, thumbnails: Mapping[str, Thumbnail], s
     found = calendar.events(all_cards, now)
     months, weeks = calendar.months(found), calendar.weeks(found)
     env = environment()
-    common = {"site": site, "zone": zone.key, "now": now, "generated": now.strftime(cards.TIME_FORMAT),
+    common = {"site": site, "zone": zone.key, "now": now, "generated": now.strftime(TIME_FORMAT),
               "csp": CSP, "version": __version__, "sandbox": sandbox, "where": where,
               "first_month": _first_month(months, now)}
     yield STYLE_SHEET, style_sheet()
@@ -107,10 +108,10 @@ def render(plan: Plan, *, zone: ZoneInfo, thumbnails: Mapping[str, Thumbnail], s
         yield f"calendar/{week.key}.html", week_template.render(common, root="../", week=week)
 
 
-def paginate(all_cards: list[cards.Card]) -> list[CardsPage]:
+def paginate(all_cards: list[Card]) -> list[CardsPage]:
     """The cards by folder, at most ``PAGE_CARDS`` a page; the pull request's own first,
     then by manifest, in plan order within one."""
-    by_folder: dict[str, list[cards.Card]] = {}
+    by_folder: dict[str, list[Card]] = {}
     for card in all_cards:
         by_folder.setdefault(card.folder, []).append(card)
     names = _page_names(sorted(by_folder))
@@ -135,10 +136,10 @@ def _page_names(folders: list[str]) -> dict[str, str]:
             for f, slug in slugs.items()}
 
 
-def _budget(chunk: list[cards.Card]) -> tuple[cards.Card, ...]:
+def _budget(chunk: list[Card]) -> tuple[Card, ...]:
     """The cards with embedded pictures past the page's budget turned into links."""
     used = 0
-    out: list[cards.Card] = []
+    out: list[Card] = []
     for card in chunk:
         media = list(card.media)
         for i, medium in enumerate(media):

@@ -12,7 +12,7 @@ import pytest
 from pipeline.load.thumbnails import Thumbnail
 from pipeline.model.plan import Change, FieldDiff, Plan
 from pipeline.model.state import Record
-from pipeline.report.preview import calendar, cards, ics, site
+from pipeline.report.preview import calendar, cards, display, ics, site
 from pipeline.report.preview.text import Segment, safe_href, segments
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
@@ -25,7 +25,7 @@ def change(address: str, kind: str = "create", type_name: str = "twitter.post", 
 
 
 def build(*changes: Change, zone: ZoneInfo = UTC, thumbnails: dict[str, Thumbnail] | None = None,
-          ) -> dict[str, cards.Card]:
+          ) -> dict[str, display.Card]:
     the_plan = Plan(site="sandbox", created_at=NOW, changes=changes)
     return {c.key: c for c in cards.build(the_plan, zone, thumbnails or {})}
 
@@ -118,7 +118,7 @@ def test_each_kind_reads_as_what_apply_would_do() -> None:
     assert {k: (c.status, c.tone) for k, c in found.items()} == {
         "a/now": ("to publish", "create"), "a/late": ("overdue", "overdue"), "a/later": ("scheduled", "wait"),
         "a/edit": ("to edit", "update"), "a/gone": ("to delete", "delete"), "a/same": ("published", "noop")}
-    assert found["a/edit"].diff[0] == cards.Diff("message", "old words", "new words")
+    assert found["a/edit"].diff[0] == display.Diff("message", "old words", "new words")
     assert found["a/same"].url == "https://twitter.com/acme/status/1"
     assert found["a/late"].when_label == "was due Tue 01 Dec 2026, 08:00 UTC"
 
