@@ -15,19 +15,27 @@ import os
 import select
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Iterator
 
-from contextlib import contextmanager
-
 #: Where screenshots go: a test artifact, ignored by git.
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+#: Puts the pipes given as argv[1] and argv[2] on fds 3 and 4, then execs argv[3:].
+_WIRE = """import os, sys
+r, w = int(sys.argv[1]), int(sys.argv[2])
+os.dup2(r, 100); os.dup2(w, 101); os.dup2(100, 3); os.dup2(101, 4)
+for fd in {100, 101, r, w} - {3, 4}:
+    os.close(fd)
+os.execvp(sys.argv[3], sys.argv[3:])
+"""
 
 
 def find_chromium() -> str | None:
@@ -45,18 +53,17 @@ class Browser:
         self.profile = tempfile.mkdtemp(prefix="pipeline-chromium-")
         to_chrome_r, self._out = os.pipe()
         self._in, from_chrome_w = os.pipe()
-
-        def wire() -> None:  # in the child, before exec: the pipes become fds 3 and 4
-            os.dup2(to_chrome_r, 3)
-            os.dup2(from_chrome_w, 4)
-
+        # Chromium's ends of the pipes must be its fds 3 and 4. A preexec_fn could dup2 them
+        # there, but forking with a function to run is unsafe in a process with threads (the
+        # loopback servers): a tiny Python does it, then execs the browser.
         self.process = subprocess.Popen(
-            [executable, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+            [sys.executable, "-c", _WIRE, str(to_chrome_r), str(from_chrome_w), executable,
+             "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
              "--remote-debugging-pipe", f"--user-data-dir={self.profile}", "--no-first-run",
              "--no-default-browser-check", "--disable-extensions", "--disable-background-networking",
              "--disable-sync", "--disable-component-update", "--hide-scrollbars", "--mute-audio",
              "--force-device-scale-factor=1", "about:blank"],
-            pass_fds=(3, 4), preexec_fn=wire, stdin=subprocess.DEVNULL,
+            pass_fds=(to_chrome_r, from_chrome_w), stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         os.close(to_chrome_r)
         os.close(from_chrome_w)
