@@ -54,30 +54,28 @@ def build(plan: Plan, zone: ZoneInfo, thumbnails: Mapping[str, Thumbnail]) -> li
 
 def effective_times(plan: Plan) -> dict[str, datetime]:
     """When each waiting change goes out: its own time, else the latest of what it waits
-    for, else (an upload that goes with its first post) the earliest post using it."""
-    by_address = {c.address: c for c in plan.changes if not c.superseded}
-    users: dict[str, list[Change]] = {}
-    for change in plan.changes:
-        for dep in change.depends_on:
-            users.setdefault(dep, []).append(change)
+    for, else (an upload that goes with its first post) the earliest post using it.
+
+    Two linear passes: a plan lists what a change waits for before the change.
+    """
+    changes = [c for c in plan.changes if not c.superseded]
     known: dict[str, datetime] = {}
-
-    def when(change: Change, seen: frozenset[str]) -> datetime | None:
-        if change.publish_at is not None or change.kind != "wait" or change.address in seen:
-            return change.publish_at
-        seen = seen | {change.address}
-        after = [t for d in change.depends_on if d in by_address
-                 for t in [when(by_address[d], seen)] if t is not None]
-        if after:
-            return max(after)
-        first = [u.publish_at for u in users.get(change.address, ()) if u.publish_at is not None]
-        return min(first) if first else None
-
-    for change in plan.changes:
-        found = when(change, frozenset())
-        if found is not None:
-            known[change.key] = found
-    return known
+    users: dict[str, list[str]] = {}
+    for change in changes:
+        for dep in change.depends_on:
+            users.setdefault(dep, []).append(change.address)
+        if change.publish_at is not None:
+            known[change.address] = change.publish_at
+        elif change.kind == "wait":
+            after = [known[d] for d in change.depends_on if d in known]
+            if after:
+                known[change.address] = max(after)
+    for change in reversed(changes):
+        if change.kind == "wait" and change.address not in known:
+            first = [known[u] for u in users.get(change.address, ()) if u in known]
+            if first:
+                known[change.address] = min(first)
+    return {c.key: known[c.address] for c in changes if c.address in known}
 
 
 def _card(change: Change, plan: Plan, zone: ZoneInfo, thumbnails: Mapping[str, Thumbnail],

@@ -129,6 +129,13 @@ def test_an_upload_waiting_for_its_first_post_is_placed_at_that_post() -> None:
     assert found["a/pic"].when == NOW + timedelta(days=5)
 
 
+def test_a_long_chain_of_waits_takes_the_time_of_its_first_link() -> None:
+    first = change("c/0", "wait", publish_at=NOW + timedelta(days=1))
+    chain = [first] + [change(f"c/{i}", "wait", depends_on=(f"c/{i - 1}",)) for i in range(1, 3000)]
+    times = cards.effective_times(Plan(site="s", created_at=NOW, changes=tuple(chain)))
+    assert len(times) == 3000 and times["c/2999"] == NOW + timedelta(days=1)
+
+
 def test_a_published_url_that_is_not_http_is_not_linked() -> None:
     found = build(change("a/x", "noop", record=published(result={"post_location": "javascript:alert(1)"})))
     assert found["a/x"].url is None
