@@ -2,8 +2,9 @@
 
 Days are the site's days: a time is placed in the zone of ``pipeline.yaml``
 (``timezone``, UTC by default), so a post at 23:30 UTC lands on the next day in
-Auckland. Pending actions (apply sends them at its next run) sit on the plan's day;
-an overdue one on the day it was due. Months and weeks with nothing in them get no page.
+Auckland. Pending actions (apply sends them at its next run) sit on the plan's day; an
+overdue one (which no apply sends unless asked) on the day it was due. Months and weeks
+with nothing in them get no page.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from typing import Literal
 
 from pipeline.report.preview.display import Card
 
-EventState = Literal["scheduled", "pending", "published"]
+EventState = Literal["scheduled", "pending", "overdue", "published"]
 #: Events listed in a day of the month view, and of the week view, before "N more".
 MONTH_CELL = 6
 WEEK_DAY = 100
-_PENDING_TONES = frozenset({"create", "overdue", "update", "delete", "unknown", "wait"})
+_PENDING_TONES = frozenset({"create", "update", "delete", "unknown", "wait"})
 _PUBLISHED_TONES = frozenset({"noop", "changed", "orphan"})
 
 
@@ -72,9 +73,10 @@ def events(cards: list[Card], now: datetime) -> list[Event]:
     for card in cards:
         if card.tone == "wait" and card.when is not None:
             found.append(Event(card, card.when, "scheduled"))
+        elif card.tone == "overdue" and card.when is not None:
+            found.append(Event(card, card.when, "overdue"))
         elif card.tone in _PENDING_TONES:
-            at = card.when if card.tone == "overdue" and card.when else now
-            found.append(Event(card, at.astimezone(now.tzinfo), "pending"))
+            found.append(Event(card, now, "pending"))
         elif card.tone in _PUBLISHED_TONES and card.when is not None:
             found.append(Event(card, card.when, "published"))
     found.sort(key=lambda e: (e.at, e.card.key))

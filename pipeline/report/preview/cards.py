@@ -142,9 +142,12 @@ def _status(change: Change, now: datetime,
     published = record.published_at if record is not None else None
     kind = change.kind
     if kind == "create":
+        word = "to publish anew" if change.replace else "to publish"
         if change.publish_at is not None and change.publish_at <= now:
-            return "overdue", "overdue", change.publish_at, "was due"
-        return ("to publish anew" if change.replace else "to publish"), "create", None, "due now"
+            return word, "create", change.publish_at, "due now, scheduled for"
+        return word, "create", None, "due now"
+    if kind == "overdue":  # too late to publish by itself: a person decides
+        return "overdue", "overdue", change.publish_at, "was due"
     if kind == "wait":
         if scheduled is not None:
             return "scheduled", "wait", scheduled, "scheduled for"

@@ -84,7 +84,7 @@ class Card:
     identity: str
     kind: str
     status: str
-    #: CSS class of the status: a plan kind, or ``overdue``.
+    #: CSS class of the status: a plan kind, or ``deleted`` (a tombstone).
     tone: str
     when: datetime | None
     when_label: str

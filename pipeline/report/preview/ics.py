@@ -18,7 +18,7 @@ from pipeline.report.preview.calendar import Event
 #: How long an event lasts on a calendar: a post is a moment, shown as a short slot.
 DURATION = timedelta(minutes=15)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
-_STATUS = {"scheduled": "TENTATIVE", "pending": "TENTATIVE", "published": "CONFIRMED"}
+_STATUS = {"scheduled": "TENTATIVE", "pending": "TENTATIVE", "overdue": "TENTATIVE", "published": "CONFIRMED"}
 
 
 def escape(text: str) -> str:

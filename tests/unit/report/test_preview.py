@@ -110,17 +110,23 @@ def test_each_kind_reads_as_what_apply_would_do() -> None:
     found = build(
         change("a/now"),
         change("a/late", publish_at=NOW - timedelta(hours=1)),
+        change("a/too-late", "overdue", publish_at=NOW - timedelta(days=2)),
         change("a/later", "wait", publish_at=NOW + timedelta(days=3)),
         change("a/edit", "update", "facebook.page.post", record=old,
                diff=(FieldDiff("message", "old words", "new words"),)),
         change("a/gone", "delete", record=old),
         change("a/same", "noop", record=old))
     assert {k: (c.status, c.tone) for k, c in found.items()} == {
-        "a/now": ("to publish", "create"), "a/late": ("overdue", "overdue"), "a/later": ("scheduled", "wait"),
+        "a/now": ("to publish", "create"), "a/late": ("to publish", "create"),
+        "a/too-late": ("overdue", "overdue"), "a/later": ("scheduled", "wait"),
         "a/edit": ("to edit", "update"), "a/gone": ("to delete", "delete"), "a/same": ("published", "noop")}
     assert found["a/edit"].diff[0] == display.Diff("message", "old words", "new words")
     assert found["a/same"].url == "https://twitter.com/acme/status/1"
-    assert found["a/late"].when_label == "was due Tue 01 Dec 2026, 08:00 UTC"
+    assert found["a/late"].when_label == "due now, scheduled for Tue 01 Dec 2026, 08:00 UTC"
+    assert found["a/too-late"].when_label == "was due Sun 29 Nov 2026, 09:00 UTC"
+    placed = {e.card.key: (e.state, e.at) for e in calendar.events(list(found.values()), NOW)}
+    assert placed["a/too-late"] == ("overdue", NOW - timedelta(days=2))  # on the day it was due
+    assert placed["a/late"] == ("pending", NOW)  # it goes out with the next apply
 
 
 def test_an_upload_waiting_for_its_first_post_is_placed_at_that_post() -> None:
