@@ -148,6 +148,9 @@ def _scenario(loop: Loop, oneall: SandboxServer) -> None:
     planned = json.loads(archive.read("plan.json"))
     marks = [(c["in_change"], c["address"]) for c in planned["changes"]]
     assert marks[:2] == [(True, "posts/2026-01-15-welcome/tweet"), (True, "posts/2026-03-20-spring/tweet")], marks
+    preview = zipfile.ZipFile(loop.artifacts / "201" / "preview" / "preview.zip")
+    assert {"index.html", "preview.css", "calendar.ics", "cards/posts.html"} <= set(preview.namelist())
+    assert "Spring is here at Acme" in preview.read("index.html").decode()  # the pull request's own, first
     assert len(_posts(oneall)) == 2  # a plan sends nothing
 
     comment1 = _comment_run(loop, 201, loop.head("spring"), "success")
@@ -156,6 +159,8 @@ def _scenario(loop: Loop, oneall: SandboxServer) -> None:
     body = loop.repo.comments[0]["body"]
     assert body.startswith("<!-- pipeline:plan -->\n> Plan made by this pull request's own")
     assert "posts/2026\\-03\\-20\\-spring/tweet" in body and "Spring is here at Acme" in body
+    # The preview's link, from the API's own list of the run's artifacts (plan 20100, preview 20101).
+    assert "**[Preview](https://github.com/acme/content/actions/runs/201/artifacts/20101)**" in body
 
     # The next push updates the same comment; the stale plan of the first push is skipped.
     loop.git("checkout", "-q", "spring")
@@ -187,6 +192,7 @@ def _scenario(loop: Loop, oneall: SandboxServer) -> None:
     assert len(loop.repo.comments) == 1
     body = loop.repo.comments[0]["body"]
     assert "Failed plan made by" in body and "No plan: 1 problem" in body and "colour" in body
+    assert "[Preview]" not in body  # nothing to preview
 
     # Fixed, planned, merged: the merge publishes exactly the new post.
     loop.git("checkout", "-q", "spring")

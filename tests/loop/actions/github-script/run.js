@@ -35,6 +35,10 @@ const github = {
       updateComment: ({ owner, repo, comment_id, body }) =>
         call("PATCH", `/repos/${owner}/${repo}/issues/comments/${comment_id}`, { body }),
     },
+    actions: {
+      listWorkflowRunArtifacts: ({ owner, repo, run_id, per_page, page, name }) =>
+        call("GET", `/repos/${owner}/${repo}/actions/runs/${run_id}/artifacts?${query({ per_page, page, name })}`),
+    },
   },
   async paginate(method, params) {
     const all = [];
