@@ -5,7 +5,6 @@ a change that renders the same (a comment) attributes nothing."""
 from __future__ import annotations
 
 import json
-import subprocess
 
 from pipeline.oneall.sandbox import SandboxServer
 from tests.helpers import Project
@@ -13,11 +12,6 @@ from tests.helpers import Project
 SIGNED = ("actions:\n  tweet:\n    type: twitter.post\n    identity: acme-twitter\n"
           "    message: \"{{ product }} {% include 'signature.j2' %}\"\n")
 PLAIN = "actions:\n  tweet:\n    type: twitter.post\n    identity: acme-twitter\n    message: plain\n"
-
-
-def git(project: Project, *args: str) -> None:
-    subprocess.run(["git", "-C", str(project.root), "-c", "user.name=A", "-c", "user.email=a@example.com",
-                    *args], check=True, capture_output=True)
 
 
 def _marked(project: Project, env: dict[str, str]) -> list[tuple[bool, str, str]]:
@@ -28,24 +22,24 @@ def _marked(project: Project, env: dict[str, str]) -> list[tuple[bool, str, str]
 
 def test_a_template_vars_and_a_removed_post_are_the_changes_own(
         project: Project, sandbox: SandboxServer, site_env: dict[str, str]) -> None:
-    git(project, "init", "-q", "-b", "main")
+    project.git("init", "-q", "-b", "main")
     project.manifest("posts/signed", SIGNED)
     project.manifest("posts/plain", PLAIN)
     project.manifest("posts/gone", PLAIN.replace("plain", "gone"))
     assert project.run("apply", "--yes", env=site_env).exit_code == 0
-    git(project, "add", "-A")
-    git(project, "commit", "-qm", "base")
-    git(project, "checkout", "-qb", "pr")
+    project.git("add", "-A")
+    project.git("commit", "-qm", "base")
+    project.git("checkout", "-qb", "pr")
 
     project.write("content/templates/signature.j2", "#{{ product }}Launch\n")  # through an include
     assert _marked(project, site_env)[:1] == [(True, "changed", "posts/signed/tweet")]
     assert sum(m[0] for m in _marked(project, site_env)) == 1
-    git(project, "checkout", "-q", "--", ".")
+    project.git("checkout", "-q", "--", ".")
 
     config = project.root / "pipeline.yaml"  # through vars: only what uses the variable
     config.write_text(config.read_text().replace("product: Acme Rocket", "product: Acme Rocket 2"))
     assert [m for m in _marked(project, site_env) if m[0]] == [(True, "changed", "posts/signed/tweet")]
-    git(project, "checkout", "-q", "--", ".")
+    project.git("checkout", "-q", "--", ".")
 
     (project.root / "content/posts/gone.yaml").unlink()  # removed: an orphan, the change's own
     (project.root / "content/posts/plain.yaml").write_text("# a comment\n" + PLAIN)  # renders the same
@@ -54,3 +48,23 @@ def test_a_template_vars_and_a_removed_post_are_the_changes_own(
     text = project.run("plan", "--changed-since", "main", env=site_env).output
     assert "1 from this change (since main), listed first and marked *." in text
     assert "* o posts/gone/tweet" in text
+
+
+def test_a_replaced_picture_file_is_the_changes_own(
+        project: Project, sandbox: SandboxServer, site_env: dict[str, str]) -> None:
+    config = project.root / "pipeline.yaml"
+    config.write_text(config.read_text() + "media_base_url: https://media.acme.example\n")
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+    project.write("content/media/hero shot.png", "")
+    (project.root / "content/media/hero shot.png").write_bytes(png)
+    project.manifest("posts/pic", "actions:\n  hero:\n    type: twitter.picture\n    identity: acme-twitter\n"
+                     "    file: media/hero shot.png\n")
+    project.manifest("posts/plain", PLAIN)
+    project.git("init", "-q", "-b", "main")
+    project.git("add", "-A")
+    project.git("commit", "-qm", "base")
+    project.git("checkout", "-qb", "pr")
+    (project.root / "content/media/hero shot.png").write_bytes(png + b"a new picture")
+    marked = [m for m in _marked(project, site_env) if m[0]]
+    assert marked == [(True, "create", "posts/pic/hero")]
+
