@@ -157,14 +157,14 @@ class Endpoint:
 
     def push_path(self, token: str, values: Mapping[str, Any]) -> str:
         """The resource path for this endpoint, path parameters filled in."""
-        params = {f.name: quote(str(values[f.name]), safe="") for f in self.fields if f.in_path}
+        params = {f.name: segment(values[f.name]) for f in self.fields if f.in_path}
         return f"/push/identities/{token}/" + self.path.format(**params)
 
     def pull_path(self, token: str, values: Mapping[str, Any]) -> str | None:
         """The Pull API resource listing what this endpoint published with ``values``."""
         if self.pull is None:
             return None
-        params = {f.name: quote(str(values[f.name]), safe="") for f in self.fields
+        params = {f.name: segment(values[f.name]) for f in self.fields
                   if f"{{{f.name}}}" in self.pull}
         return f"/pull/identities/{token}/" + self.pull.format(**params)
 
@@ -196,7 +196,7 @@ class Endpoint:
     def update_path(self, token: str, values: Mapping[str, Any], result: Mapping[str, str]) -> str:
         """The Update API resource of what this endpoint published (PUT and DELETE)."""
         assert self.update is not None, self.type
-        params = {name: quote(str(value), safe="") for name, value in {**values, **result}.items()
+        params = {name: segment(value) for name, value in {**values, **result}.items()
                   if f"{{{name}}}" in self.update.path}
         return f"/update/identities/{token}/" + self.update.path.format(**params)
 
@@ -210,6 +210,25 @@ class Endpoint:
     def can_edit(self, changed: set[str] | frozenset[str]) -> bool:
         """Whether a change of these manifest fields can be made in place with a PUT."""
         return self.editable and self.update is not None and changed <= set(self.update.editable)
+
+
+def is_segment(value: Any) -> bool:
+    """Whether ``value`` can stand as one segment of a resource path: some text that is
+    neither ``.`` nor ``..`` (which a URL resolves away, turning "remove this video from
+    the playlist" into "delete the video") and holds no control character."""
+    text = str(value)
+    return text not in ("", ".", "..") and text.isprintable()
+
+
+def segment(value: Any) -> str:
+    """``value`` as one segment of a resource path.
+
+    Raises:
+        ValueError: it cannot be one (see ``is_segment``).
+    """
+    if not is_segment(value):
+        raise ValueError(f"{str(value)!r} cannot be an id in a resource path")
+    return quote(str(value), safe="")
 
 
 def nest(path: tuple[str, ...], fields: dict[str, Any]) -> dict[str, Any]:

@@ -3,10 +3,10 @@ was at a ref, for plans that put a pull request's own changes first."""
 
 from __future__ import annotations
 
-import io
 import subprocess
 import sys
 import tarfile
+import tempfile
 from pathlib import Path
 
 from pipeline.errors import Diagnostic, UserError
@@ -60,18 +60,43 @@ def recent_versions(root: Path, path: str, limit: int = 10) -> list[bytes]:
     return [file_at(root, sha, path) or b"" for sha in log.stdout.split()]
 
 
-def export(root: Path, ref: str, dest: Path) -> None:
-    """Write the folder ``root`` as it was at ``ref`` into ``dest`` (regular files,
-    folders and links inside it only: the archive is unpacked with tarfile's data filter)."""
+def export(root: Path, ref: str, dest: Path, paths: tuple[str, ...] = (),
+           max_member: int = 64 * 1024 * 1024) -> None:
+    """Write the folder ``root`` (only ``paths`` under it, if given) as it was at ``ref``
+    into ``dest``: regular files and folders inside it, each at most ``max_member`` bytes.
+    The archive goes through a file, not memory, and a member that a safe unpacking
+    refuses (a link leading out, a device) or that is too large is left out."""
     prefix = _git(root, "rev-parse", "--show-prefix").strip()
     tree = f"{ref}:{prefix}" if prefix else f"{ref}^{{tree}}"
     _git(root, "rev-parse", "--verify", "--quiet", tree)
-    try:
-        done = subprocess.run(["git", "-C", str(root), "archive", "--format=tar", tree], capture_output=True,
-                              timeout=120, check=False)
-    except FileNotFoundError:
-        raise UserError(Diagnostic("--changed-since needs git, which is not installed")) from None
-    if done.returncode != 0:
-        raise UserError(Diagnostic(f"git archive {ref}: {done.stderr.decode(errors='replace').strip()}"))
-    with tarfile.open(fileobj=io.BytesIO(done.stdout)) as archive:
-        archive.extractall(dest, filter="data")
+    present = [p for p in paths if _exists_at(root, f"{ref}:{prefix}{p}")] if paths else []
+    if paths and not present:
+        dest.mkdir(parents=True, exist_ok=True)
+        return
+    with tempfile.TemporaryFile() as spool:
+        try:
+            done = subprocess.run(["git", "-C", str(root), "archive", "--format=tar", tree, "--", *present],
+                                  stdout=spool, stderr=subprocess.PIPE, timeout=120, check=False)
+        except FileNotFoundError:
+            raise UserError(Diagnostic("--changed-since needs git, which is not installed")) from None
+        if done.returncode != 0:
+            raise UserError(Diagnostic(f"git archive {ref}: {done.stderr.decode(errors='replace').strip()}"))
+        spool.seek(0)
+
+        def safe(member: tarfile.TarInfo, path: str) -> tarfile.TarInfo | None:
+            if member.size > max_member:
+                return None
+            try:
+                return tarfile.data_filter(member, path)
+            except tarfile.FilterError:
+                return None  # a link leading out, an absolute path: left out, never followed
+
+        with tarfile.open(fileobj=spool) as archive:
+            archive.extractall(dest, filter=safe)
+
+
+def _exists_at(root: Path, spec: str) -> bool:
+    """Whether ``ref:path`` names something in git."""
+    done = subprocess.run(["git", "-C", str(root), "cat-file", "-e", spec], capture_output=True, timeout=60,
+                          check=False)
+    return done.returncode == 0

@@ -15,6 +15,7 @@ from typing import Any
 from pipeline import catalog, clock
 from pipeline.app.workspace import Loaded, Workspace
 from pipeline.apply import site as site_mod
+from pipeline.apply.results import answer_ids
 from pipeline.apply.readback import Drift, Paced, check, differences, find, online_request
 from pipeline.errors import Diagnostic, IncompleteListing, UserError
 from pipeline.model.action import request_digest
@@ -36,12 +37,13 @@ def _prefix(address: str) -> str:
 
 
 def _result(endpoint: catalog.Endpoint, entry: Entry) -> dict[str, str]:
-    result = {k: str(entry.fields[k]) for k in endpoint.results if entry.fields.get(k) is not None}
+    """The ids and URL of a listed post, kept as an answer's are (``answer_ids``)."""
+    result: dict[str, Any] = {k: entry.fields[k] for k in endpoint.results if entry.fields.get(k) is not None}
     if entry.id:
         result[endpoint.id_field] = entry.id
     if entry.url and endpoint.location_field:
         result[endpoint.location_field] = entry.url
-    return result
+    return answer_ids(endpoint, result)
 
 
 def resolved(request: dict[str, Any], state: State) -> dict[str, Any] | None:

@@ -10,6 +10,7 @@ is new.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -102,6 +103,8 @@ def import_generate(workspace: Workspace, identity: str, *, since: datetime | No
             continue  # the listing does not show what a manifest needs (a tweet with no text)
         address = addresses[key]
         path = workspace.project.root / CONTENT_DIR / (address.rsplit("/", 1)[0] + ".yaml")
+        if address in state.resources or path.exists() or address in written:
+            continue  # never overwrite a manifest, nor adopt over a recorded address
         doc = {"actions": {address.rsplit("/", 1)[1]: {"type": item.endpoint.type, "identity": identity,
                                                        **fields}}}
         text = (f"# Imported from {ident.network} by `pipeline import --generate {identity}`: "
@@ -130,8 +133,13 @@ def import_generate(workspace: Workspace, identity: str, *, since: datetime | No
 
 
 def _address(out: str, identity: str, item: _Found) -> str:
-    slug = _SLUG.sub("-", f"{item.endpoint.type.split('.', 1)[1]}-{item.entry.id}").strip("-")
-    return f"{out}/{identity}/{slug}/{item.endpoint.object}"
+    """Where a listed post's manifest goes: named after its id, and when the id had to
+    be changed to make a file name, with a digest of it (``a/b`` and ``a-b`` are two)."""
+    ident = str(item.entry.id)
+    slug = _SLUG.sub("-", ident).strip("-.")
+    if slug != ident:
+        slug = f"{slug}-{hashlib.sha256(ident.encode()).hexdigest()[:8]}".lstrip("-")
+    return f"{out}/{identity}/{item.endpoint.type.split('.', 1)[1]}-{slug}/{item.endpoint.object}"
 
 
 def _fields(item: _Found, claimed: dict[tuple[str, str | None], str],

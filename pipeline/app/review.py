@@ -33,7 +33,7 @@ def effects(loaded: Loaded, ref: str, files: set[str]) -> tuple[frozenset[str], 
     now = {a: _essence(action) for a, action in loaded.graph.actions.items()}
     with tempfile.TemporaryDirectory(prefix="pipeline-base-") as folder:
         base = Path(folder) / "project"
-        git.export(loaded.project.root, ref, base)
+        git.export(loaded.project.root, ref, base, paths=(CONFIG_FILE, CONTENT.rstrip("/")))
         if not (base / CONFIG_FILE).is_file():
             return frozenset(now), None  # no project at the ref: everything is new
         try:

@@ -25,7 +25,7 @@ from pipeline.apply.store import StateStore
 from pipeline.catalog import Kind
 from pipeline.errors import ApiError, OutcomeUnknownError, PipelineError, TransportError
 from pipeline.model.plan import Change, Plan
-from pipeline.model.journal import Deleted, Edited, Event as JournalEvent, Failed, Intent, Published, Verb
+from pipeline.model.journal import Deleted, Edited, Event as JournalEvent, Failed, Intent, Published
 from pipeline.model.state import State
 from pipeline.plan.graph import dependents
 from pipeline.redact import contains_secret, redact
@@ -110,18 +110,8 @@ class Executor:
         return result
 
     def _report(self, key: str, finished: _Finished, result: ApplyResult) -> None:
-        outcome = finished.outcome
-        if outcome == "published":
-            result.published.append(key)
-        elif outcome == "edited":
-            result.edited.append(key)
-        elif outcome == "deleted":
-            result.deleted.append(key)
-        elif outcome == "failed":
-            result.failed[key] = finished.detail
-        elif outcome == "unknown":
-            result.unknown[key] = finished.detail
-        self.on_event(Event(key, outcome, finished.detail, finished.result))
+        result.add(key, finished.outcome, finished.detail)
+        self.on_event(Event(key, finished.outcome, finished.detail, finished.result))
 
     def _skip(self, key: str, why: str, users: Mapping[str, list[str]], result: ApplyResult) -> None:
         """Skip ``key`` and, transitively, everything that references it."""
@@ -198,14 +188,37 @@ class Executor:
 
     def _values(self, change: Change) -> dict[str, Any]:
         """What is sent: references filled with ids; for a delete, the literal values its
-        path may need (the ids OneAll returned come from the record)."""
+        path needs from what was published (the post lives where it was sent, whatever
+        the manifest says now), the ids from the record. The resource path is built here,
+        before anything is written, so that one that cannot be built sends nothing."""
+        endpoint = catalog.BY_TYPE[change.type]
         if change.kind == "delete":
-            return {k: v for k, v in change.request.items() if not isinstance(v, (dict, list))}
-        return self._resolve(change)
+            record = change.record
+            sent = record.request if record is not None and record.request is not None else change.request
+            values = {k: v for k, v in sent.items() if not isinstance(v, (dict, list))}
+        else:
+            values = self._resolve(change)
+        try:
+            token = self._token(change)
+            if change.kind == "create":
+                endpoint.push_path(token, values)
+            else:
+                assert change.record is not None
+                endpoint.update_path(token, values, change.record.result)
+        except (ValueError, KeyError) as exc:
+            raise PipelineError(f"its resource path cannot be built: {exc}") from None
+        return values
+
+    def _token(self, change: Change) -> str:
+        """The account to send through: for an edit or a delete, the one that published
+        the post (a post cannot be reached through another account)."""
+        if change.kind != "create" and change.record is not None:
+            return self.tokens[change.record.identity]
+        return self.tokens[change.identity]
 
     def _refused(self, change: Change, exc: ApiError | TransportError) -> _Finished:
         """OneAll said no, or the request never left: surely nothing was done."""
-        self._commit(Failed(change.address, at=self._stamp(), verb=_verb(change)))
+        self._commit(Failed(change.address, at=self._stamp(), verb=change.verb))
         detail = f"{exc.code} {exc.info}" if isinstance(exc, ApiError) else str(exc)
         if isinstance(exc, ApiError) and exc.code == 401:
             self._halt_reason = "not sent: OneAll refused the API keys (401)"
@@ -224,7 +237,7 @@ class Executor:
             if change.replace and change.record is not None else None
         offset = self.publisher.clock_offset
         self._commit(Intent(
-            change.address, verb=_verb(change), type=change.type,
+            change.address, verb=change.verb, type=change.type,
             identity=change.identity, digest=change.digest, at=attempted,
             sent=None if secret or change.kind != "create" else dict(values),
             request=None if secret else change.request, replaces=replaces,
@@ -234,7 +247,7 @@ class Executor:
     def _create(self, change: Change, values: dict[str, Any]) -> _Finished:
         endpoint = catalog.BY_TYPE[change.type]
         attempted = self._intent(change, values)
-        data = self.publisher.push(endpoint, self.tokens[change.identity], values)
+        data = self.publisher.push(endpoint, self._token(change), values)
         ids = answer_ids(endpoint, data)
         secret = contains_secret(change.request)
         self._commit(Published(
@@ -267,7 +280,7 @@ class Executor:
         endpoint = catalog.BY_TYPE[change.type]
         assert change.record is not None
         self._intent(change, values)
-        data = self.publisher.edit(endpoint, self.tokens[change.identity], values, change.record.result)
+        data = self.publisher.edit(endpoint, self._token(change), values, change.record.result)
         self._commit(Edited(change.address, digest=change.digest, at=self._stamp(),
                             request=None if contains_secret(change.request) else change.request))
         return _Finished("edited", "", answer_ids(endpoint, data) or change.record.result)
@@ -278,20 +291,10 @@ class Executor:
         self._intent(change, values)
         detail = ""
         try:
-            self.publisher.delete(endpoint, self.tokens[change.identity], values, change.record.result)
+            self.publisher.delete(endpoint, self._token(change), values, change.record.result)
         except ApiError as exc:
             if exc.code != 404:
                 raise
             detail = "already gone (404)"  # what the state records is no longer online
         self._commit(Deleted(change.address, at=self._stamp(), superseded=change.superseded))
         return _Finished("deleted", detail)
-
-
-def _verb(change: Change) -> Verb:
-    """The request a sending change makes (the executor is given no other kind)."""
-    if change.kind == "update":
-        return "update"
-    if change.kind == "delete":
-        return "delete"
-    assert change.kind == "create", change.kind
-    return "create"

@@ -54,6 +54,14 @@ class ApplyResult:
     def ok(self) -> bool:
         return not (self.failed or self.unknown or self.skipped)
 
+    def add(self, key: str, outcome: Outcome, detail: str = "") -> None:
+        """Count one change's outcome."""
+        done = {"published": self.published, "edited": self.edited, "deleted": self.deleted}.get(outcome)
+        if done is not None:
+            done.append(key)
+        else:
+            {"failed": self.failed, "unknown": self.unknown, "skipped": self.skipped}[outcome][key] = detail
+
 
 #: The longest id or URL recorded from an answer: a real one is far shorter.
 MAX_ID_CHARS = 2048
@@ -63,4 +71,7 @@ def answer_ids(endpoint: catalog.Endpoint, data: Mapping[str, Any]) -> dict[str,
     """The ids and URL an answer gives, as the state records them: only the result
     fields the catalogue names for this endpoint, as text of a sane length (the answer
     is the network's, not ours to trust)."""
-    return {k: str(data[k])[:MAX_ID_CHARS] for k in endpoint.results if data.get(k) is not None}
+    ids = {k: str(data[k])[:MAX_ID_CHARS] for k in endpoint.results if data.get(k) is not None}
+    # An id that cannot stand in a resource path (".." would turn a later delete into
+    # another resource's) is not recorded: the post is then settled by a person.
+    return {k: v for k, v in ids.items() if not k.endswith("_id") or catalog.is_segment(v)}

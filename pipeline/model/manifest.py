@@ -66,8 +66,8 @@ def _coerce_id(value: Any) -> Any:
         return Ref.model_validate(value)
     if not isinstance(value, (str, Ref)):
         raise ValueError(f"must be an id (a string) or a reference {{ref: NAME}}, got {value!r}")
-    if isinstance(value, str) and re.search(r"[\s/?#%]", value.strip()):
-        raise ValueError(f"must be an id: no spaces, '/', '?', '#' or '%', got {value!r}")
+    if isinstance(value, str) and (re.search(r"[\s/?#%]", value.strip()) or value.strip() in (".", "..")):
+        raise ValueError(f"must be an id: no spaces, '/', '?', '#' or '%', and not . or .., got {value!r}")
     return value
 
 

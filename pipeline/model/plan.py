@@ -9,6 +9,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import ConfigDict, TypeAdapter
 
+from pipeline.model.journal import Verb
 from pipeline.model.state import FORMAT_VERSION, Record
 
 ChangeKind = Literal["create", "update", "delete", "wait", "overdue", "noop", "changed", "orphan", "unknown"]
@@ -63,6 +64,14 @@ class Change:
     #: For ``update`` and ``changed``: each field whose rendering changed since it was
     #: last sent, old and new (empty when what was sent is not known).
     diff: tuple[FieldDiff, ...] = ()
+
+    @property
+    def verb(self) -> Verb:
+        """The request a change apply carries out makes: POST, PUT or DELETE."""
+        if self.kind in ("update", "delete"):
+            return "update" if self.kind == "update" else "delete"
+        assert self.kind == "create", self.kind
+        return "create"
 
     @property
     def key(self) -> str:

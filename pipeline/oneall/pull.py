@@ -101,7 +101,7 @@ def parse_entry(raw: Mapping[str, Any], endpoint: Endpoint) -> Entry:
         ident = str(ident)
     url, text = _first(raw, catalog.PULL_ENTRY_URL, endpoint), _first(raw, catalog.PULL_ENTRY_TEXT, endpoint)
     return Entry(
-        id=ident if isinstance(ident, str) and ident else None,
+        id=ident if isinstance(ident, str) and catalog.is_segment(ident) else None,
         url=url if isinstance(url, str) else None,
         text=text if isinstance(text, str) else None,
         date=parse_date(_first(raw, catalog.PULL_ENTRY_DATE, endpoint)),

@@ -100,15 +100,16 @@ def plan(graph: Graph, state: State, now: datetime,
                           "could not be read back")
         elif record is not None and not asked:
             fields = _changed_fields(record.request, action.request)
+            moved_account = record.identity != action.identity or record.type != action.type
             diff = tuple(FieldDiff(name, (record.request or {}).get(name), action.request.get(name))
                          for name in sorted(fields or ()))
-            if fields is not None and endpoint.can_edit(fields):
+            if fields is not None and not moved_account and endpoint.can_edit(fields):
                 kind = "update"
                 reason = blocked(deps)
                 if reason:
                     kind = "wait"
             else:
-                kind, reason = "changed", _why_changed(endpoint, address, fields)
+                kind, reason = "changed", _why_changed(endpoint, address, fields, moved_account)
         else:
             replacing = record is not None and record.status not in ("deleted", "gone")
             kind = "create"
@@ -169,9 +170,12 @@ def _changed_fields(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> se
     return {name for name in set(old) | set(new) if old.get(name) != new.get(name)}
 
 
-def _why_changed(endpoint: catalog.Endpoint, address: str, fields: set[str] | None) -> str:
+def _why_changed(endpoint: catalog.Endpoint, address: str, fields: set[str] | None,
+                 moved_account: bool = False) -> str:
     what = f"{', '.join(sorted(fields))} changed" if fields else "the manifest renders differently"
-    if not endpoint.editable:
+    if moved_account:
+        what, cannot = "its account or type changed", "OneAll cannot move a post to another account"
+    elif not endpoint.editable:
         cannot = f"OneAll cannot edit a {endpoint.type}"
     elif fields is None:
         cannot = "what was sent before is not recorded, so it cannot be edited field by field"

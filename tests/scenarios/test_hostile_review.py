@@ -147,3 +147,83 @@ def test_a_crash_log_is_never_written_through_a_symlink(project: Project, tmp_pa
         except RuntimeError:
             path = _crash_log(ctx)
     assert list(outside.iterdir()) == [] and path.exists() and outside not in path.parents
+
+
+# ---------------------------------------------------------------- a second review's findings
+
+
+@pytest.mark.parametrize("playlist", [".", ".."])
+def test_a_dot_segment_id_is_an_error_at_its_line(
+        project: Project, sandbox: SandboxServer, site_env: dict[str, str], playlist: str) -> None:
+    project.manifest("posts/v", "actions:\n  item:\n    type: youtube.playlist.video\n    identity: acme-youtube\n"
+                     f"    playlist: \"{playlist}\"\n    video_id: abc\n")
+    result = project.run("plan", env=site_env)
+    assert result.exit_code == 1 and "not . or .." in result.output and "content/posts/v.yaml:5:15:" in result.output
+
+
+def test_ids_that_cannot_stand_in_a_path_are_never_recorded_or_read() -> None:
+    from pipeline.apply.results import answer_ids
+    from pipeline.catalog import BY_TYPE, segment
+    from pipeline.oneall.pull import parse_entry
+
+    item = BY_TYPE["youtube.playlist.video"]
+    assert answer_ids(item, {"playlist_id": "..", "video_id": "v1"}) == {"video_id": "v1"}
+    assert parse_entry({"video_id": "..", "playlist_id": "p"}, item).id is None
+    with pytest.raises(ValueError):
+        segment("..")
+    assert segment("a/b") == "a%2Fb"
+
+
+def test_a_delete_goes_to_the_post_as_it_was_published_not_as_the_manifest_says_now(
+        project: Project, sandbox: SandboxServer, site_env: dict[str, str]) -> None:
+    post = "actions:\n  p:\n    type: facebook.page.post\n    identity: acme-facebook\n    page: \"{page}\"\n" \
+           "    message: hi\n{deleted}"
+    project.manifest("posts/fb", post.format(page="1093847562", deleted=""))
+    assert project.run("apply", "--yes", env=site_env).exit_code == 0
+    project.manifest("posts/fb", post.format(page="999OTHER", deleted="    deleted: true\n"))
+    assert project.run("apply", "--yes", env=site_env).exit_code == 0
+    [delete] = [r for r in sandbox.sandbox.received if r.method == "DELETE"]
+    assert "/facebook/page/1093847562/post/" in delete.path and "999OTHER" not in delete.path
+
+
+def test_a_post_moved_to_another_account_is_changed_never_an_edit_through_the_new_one(
+        project: Project, sandbox: SandboxServer, site_env: dict[str, str]) -> None:
+    config = project.root / "pipeline.yaml"
+    config.write_text(config.read_text().replace("identities:\n", "identities:\n  brand2:\n    network: facebook\n"
+                                                 "    token: 6a2b3c4d-1749-4cc1-988f-d6963f3b1baa\n", 1))
+    post = "actions:\n  p:\n    type: facebook.page.post\n    identity: {who}\n    page: \"1093847562\"\n" \
+           "    message: hi\n"
+    project.manifest("posts/fb", post.format(who="acme-facebook"))
+    assert project.run("apply", "--yes", env=site_env).exit_code == 0
+    project.manifest("posts/fb", post.format(who="brand2"))
+    planned = project.run("plan", env=site_env).output
+    assert "1 changed" in planned and "OneAll cannot move a post to another account" in planned
+
+
+def test_generated_manifests_never_share_a_name_nor_overwrite_one(
+        project: Project, sandbox: SandboxServer, site_env: dict[str, str]) -> None:
+    from pipeline.app.harvest import _address, _Found
+    from pipeline.catalog import BY_TYPE
+    from pipeline.oneall.pull import parse_entry
+
+    tweet = BY_TYPE["twitter.post"]
+    names = {_address("imported", "acme", _Found(tweet, parse_entry({"post_id": i, "text": "x"}, tweet)))
+             for i in ("a/b", "a-b", "a b", "ab")}
+    assert len(names) == 4
+
+
+def test_a_symlink_or_a_large_file_at_the_base_ref_neither_crashes_nor_costs_a_review(
+        project: Project, sandbox: SandboxServer, site_env: dict[str, str]) -> None:
+    project.manifest("posts/a", tweet("hi"))
+    os.symlink("/etc/passwd", project.root / "content" / "leak.txt")
+    os.symlink("../../../../../../etc", project.root / "content" / "up")
+    (project.root / "big.bin").write_bytes(b"\0" * (8 * 1024 * 1024))  # outside content/: never exported
+    project.git("init", "-q", "-b", "main")
+    project.git("add", "-A")
+    project.git("commit", "-qm", "base")
+    for link in ("leak.txt", "up"):  # gone now: only the base ref holds them
+        (project.root / "content" / link).unlink()
+    project.manifest("posts/b", tweet("new"))
+    result = project.run("plan", "--changed-since", "main", "--format", "json", env=site_env)
+    assert result.exit_code == 0, result.output
+    assert [c["address"] for c in json.loads(result.stdout)["changes"] if c["in_change"]] == ["posts/b/t"]

@@ -18,7 +18,7 @@ from pipeline import catalog
 from pipeline.catalog import Kind
 from pipeline.load.thumbnails import Thumbnail
 from pipeline.model.plan import Change, Plan
-from pipeline.report.preview.display import (NETWORK_NAMES, TIME_FORMAT, Card, Detail, Diff, LinkPreview,
+from pipeline.report.preview.display import (TIME_FORMAT, Card, Detail, Diff, LinkPreview,
                                               Media, TextBlock)
 from pipeline.report.preview.text import domain, safe_href, segments
 

@@ -281,7 +281,7 @@ MORE = [
     pytest.param(
         "actions:\n  pin:\n    type: pinterest.pin\n    identity: acme-pinterest\n"
         "    board: \"1/../../pinterest/board.json#\"\n    picture: https://x.example/p.png\n",
-        "content/posts/x.yaml:5:12: 'board' must be an id: no spaces, '/', '?', '#' or '%', "
+        "content/posts/x.yaml:5:12: 'board' must be an id: no spaces, '/', '?', '#' or '%', and not . or .., "
         "got '1/../../pinterest/board.json#'",
         id="id-with-a-path-in-it"),
     pytest.param(
