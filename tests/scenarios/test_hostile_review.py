@@ -227,3 +227,9 @@ def test_a_symlink_or_a_large_file_at_the_base_ref_neither_crashes_nor_costs_a_r
     result = project.run("plan", "--changed-since", "main", "--format", "json", env=site_env)
     assert result.exit_code == 0, result.output
     assert [c["address"] for c in json.loads(result.stdout)["changes"] if c["in_change"]] == ["posts/b/t"]
+
+
+def test_the_guard_knows_every_unicode_space() -> None:
+    from pipeline.report.safe import _BLANK
+
+    assert {chr(c) for c in range(0x110000) if chr(c).isspace()} <= set(_BLANK)
