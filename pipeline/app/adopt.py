@@ -15,13 +15,12 @@ from typing import Any
 from pipeline import catalog, clock
 from pipeline.app.workspace import Loaded, Workspace
 from pipeline.apply import site as site_mod
-from pipeline.apply.results import answer_ids
-from pipeline.apply.readback import Drift, Paced, check, differences, find, online_request
+from pipeline.apply.readback import Drift, Paced, check, differences, entry_result, find, online_request
 from pipeline.errors import Diagnostic, IncompleteListing, UserError
 from pipeline.model.action import request_digest
 from pipeline.model.journal import Drifted, Imported
 from pipeline.model.state import State
-from pipeline.oneall.pull import Entry, Reader
+from pipeline.oneall.pull import Reader
 
 
 @contextmanager
@@ -34,16 +33,6 @@ def _reader(workspace: Workspace) -> Iterator[Reader]:
 def _prefix(address: str) -> str:
     """The manifest part of an address (what references count relative to)."""
     return address.rsplit("/", 1)[0]
-
-
-def _result(endpoint: catalog.Endpoint, entry: Entry) -> dict[str, str]:
-    """The ids and URL of a listed post, kept as an answer's are (``answer_ids``)."""
-    result: dict[str, Any] = {k: entry.fields[k] for k in endpoint.results if entry.fields.get(k) is not None}
-    if entry.id:
-        result[endpoint.id_field] = entry.id
-    if entry.url and endpoint.location_field:
-        result[endpoint.location_field] = entry.url
-    return answer_ids(endpoint, result)
 
 
 def resolved(request: dict[str, Any], state: State) -> dict[str, Any] | None:
@@ -114,7 +103,7 @@ def import_one(loaded: Loaded, address: str, post_id: str) -> Adopted:
             online = action.request
         digest = action.digest if same else request_digest(action.type, action.token, online, _prefix(address))
         event = Imported(address, type=action.type, identity=action.identity, digest=digest,
-                         result=_result(endpoint, entry), at=clock.stamp(), how="read", request=online,
+                         result=entry_result(endpoint, entry), at=clock.stamp(), how="read", request=online,
                          published_at=clock.stamp(entry.date) if entry.date else None)
         store.commit(state, event)
         store.save(state)

@@ -20,9 +20,9 @@ from typing import Any
 import yaml
 
 from pipeline import catalog, clock
-from pipeline.app.adopt import _reader, _result
+from pipeline.app.adopt import _reader
 from pipeline.app.workspace import Workspace, load_workspace
-from pipeline.apply.readback import online_request
+from pipeline.apply.readback import entry_result, online_request
 from pipeline.catalog import Endpoint
 from pipeline.errors import Diagnostic, IncompleteListing, UserError
 from pipeline.files import atomic_write
@@ -125,7 +125,7 @@ def import_generate(workspace: Workspace, identity: str, *, since: datetime | No
             action = loaded.graph.actions[address]
             store.commit(state, Imported(
                 address, type=action.type, identity=action.identity, digest=action.digest,
-                result=_result(item.endpoint, item.entry), at=clock.stamp(), how="read",
+                result=entry_result(item.endpoint, item.entry), at=clock.stamp(), how="read",
                 request=action.request,
                 published_at=clock.stamp(item.entry.date) if item.entry.date else None))
         store.save(state)

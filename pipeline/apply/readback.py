@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterator, Literal, Mapping
 from pipeline import catalog
 from pipeline.catalog import Endpoint, Kind
 from pipeline.errors import IncompleteListing, PipelineError
+from pipeline.apply.results import answer_ids
 from pipeline.model.state import Record, State
 from pipeline.oneall.pull import Entry, Reader, listing, same_text
 
@@ -54,6 +55,17 @@ def online_request(endpoint: Endpoint, entry: Entry, like: Mapping[str, Any]) ->
             continue
         out[spec.name] = str(value) if spec.kind in (Kind.ID, Kind.TEXT, Kind.URL) else value
     return out
+
+
+def entry_result(endpoint: Endpoint, entry: Entry) -> dict[str, str]:
+    """The ids and URL of a listed post, as the Push result would have named them, kept
+    as an answer's are (``answer_ids``: an id that cannot stand in a path is dropped)."""
+    result: dict[str, Any] = {k: entry.fields[k] for k in endpoint.results if entry.fields.get(k) is not None}
+    if entry.id:
+        result[endpoint.id_field] = entry.id
+    if entry.url and endpoint.location_field:
+        result[endpoint.location_field] = entry.url
+    return answer_ids(endpoint, result)
 
 
 def differences(endpoint: Endpoint, sent: Mapping[str, Any], online: Mapping[str, Any]) -> list[str]:

@@ -26,7 +26,8 @@ from pipeline import catalog, clock
 from pipeline.errors import IncompleteListing, PipelineError
 from pipeline.model.journal import Event, Failed, Published
 from pipeline.model.state import Record, State
-from pipeline.oneall.pull import Entry, listing, matches, telling
+from pipeline.apply.readback import entry_result
+from pipeline.oneall.pull import listing, matches, telling
 
 #: Look this much before the request's time (on OneAll's clock) for its post: the
 #: answer's date has one-second precision, and the network stamps the post itself.
@@ -94,7 +95,7 @@ def _settle_one(address: str, rec: Record, reader: Reader, tokens: Mapping[str, 
     except PipelineError as exc:
         return Settled(address, "unknown", f"reading back failed: {exc}", {})
     if len(found) == 1:
-        return Settled(address, "published", "found by reading back", _result(endpoint, found[0]))
+        return Settled(address, "published", "found by reading back", entry_result(endpoint, found[0]))
     if found:
         # A near match counts only when nothing else from that time could be it.
         return Settled(address, "unknown", f"{len(found)} posts from that time could be it: "
@@ -117,13 +118,3 @@ def _offset(rec: Record, reader: Reader, resource: str) -> timedelta:
     if reader.clock_offset is None:
         reader.pull(resource, {"page": 1, "entries_per_page": 1})  # any answer tells OneAll's time
     return reader.clock_offset or timedelta(0)
-
-
-def _result(endpoint: catalog.Endpoint, entry: Entry) -> dict[str, str]:
-    """The ids and URL of a found post, as the Push result would have named them."""
-    result = {k: str(entry.fields[k]) for k in endpoint.results if entry.fields.get(k) is not None}
-    if entry.id is not None:
-        result[endpoint.id_field] = entry.id
-    if entry.url is not None and endpoint.location_field:
-        result[endpoint.location_field] = entry.url
-    return result
