@@ -18,7 +18,7 @@ from pipeline.app.workspace import Loaded, Workspace, load_workspace
 from pipeline.errors import Diagnostic, Refused, UserError
 from pipeline.files import atomic_write, read_nofollow
 from pipeline.load.blobs import read_blob, tracked, write_blob
-from pipeline.load.cache import Fingerprint, fingerprint
+from pipeline.load.fingerprint import Fingerprint, fingerprint
 from pipeline.load.reads import opened
 from pipeline.load.project import CONFIG_FILE, PRIVATE_DIR, private_dir
 from pipeline.model.plan import PLAN_FILE, Plan

@@ -9,7 +9,8 @@ from typing import Mapping
 from pipeline.apply import site as site_mod
 from pipeline.apply.signature import Signer
 from pipeline.apply.store import StateStore
-from pipeline.load.cache import Fingerprint, compile_project
+from pipeline.load.cache import compile_project
+from pipeline.load.fingerprint import Fingerprint
 from pipeline.load.project import Project, find_root, load_project
 from pipeline.plan import graph as graph_mod
 from pipeline.plan.graph import Graph

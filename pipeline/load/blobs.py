@@ -93,6 +93,8 @@ def write_blob(path: Path, value: Any) -> None:
     """Write a blob atomically, with its MAC, never through a symlink; a failure only
     costs time later."""
     try:
+        if not _private(path):  # checked before any folder is made: never through a link
+            return
         path.parent.mkdir(parents=True, exist_ok=True)
         if _private(path) and not path.is_symlink():
             body = marshal.dumps(value)

@@ -1,8 +1,8 @@
 """Compiling a whole project quickly: a cache for unchanged files, both cores for the rest.
 
-The cache lives in ``.pipeline/cache/`` (never committed, safe to delete), as plain
-data in ``marshal`` form. An entry is
-one manifest's compiled result, keyed by the file's content digest, under a context
+The cache lives in ``.pipeline/cache/compile/`` (never committed, safe to delete), as
+plain data in ``marshal`` form, in blobs chosen by a file's path. An entry is one
+manifest's compiled result, keyed by the file's content digest, under a context
 key that covers everything else a result depends on: the pipeline's own code, the
 configuration in force, the templates (by content) and the media files (by path, size
 and mtime). A file is compiled again only if its content changed. Neither a result
@@ -12,90 +12,117 @@ that holds a secret value nor one with problems is cached.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import multiprocessing
 import os
+import zlib
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
-from pipeline import __version__
 from pipeline.errors import Diagnostic, Location, Refused
 from pipeline.load.compile import Compiled, FileResult, compile_file, merge
+from pipeline.load.fingerprint import Fingerprint, fingerprint
 from pipeline.model.action import DesiredAction, RefUse
 from pipeline.load.project import PRIVATE_DIR, Project, private_dir
-from pipeline.load.reads import read_capped
-from pipeline.load.source import MAX_FILE_BYTES
-from pipeline.load.bounds import MAX_TEMPLATE_BYTES
 from pipeline.redact import active as secrets_active
 from pipeline.redact import contains_secret
 from pipeline.load.blobs import read_blob, tracked, write_blob
 
-CACHE_FORMAT = 2
 #: Said in the plan when the cache is not used because a commit brought one.
 TRACKED_NOTE = (f"ignored the cache under {PRIVATE_DIR}/: git tracks files there, and machine state "
                 "that arrives in a commit is never trusted (everything was compiled afresh)")
 #: Below this many files to compile, starting processes costs more than it saves.
 PARALLEL_MIN = 400
+#: The cache is split into this many blobs by a file's path: a change to two files reads
+#: and writes two small blobs, not every result of the repository.
+SHARDS = 64
 
 
-@dataclass(frozen=True)
-class Fingerprint:
-    """What a project's compiled result depends on: the context key, and each manifest's
-    content digest, in order; with where each file really is, and what the scan refused."""
+class ResultCache:
+    """Compiled results by file, under the context key, read one shard at a time."""
 
-    context: str
-    digests: dict[str, str]
-    real: dict[str, str] = field(default_factory=dict)
-    problems: tuple[Diagnostic, ...] = ()
+    def __init__(self, root: Path, context: str, enabled: bool = True) -> None:
+        self.root, self.context, self.enabled = root, context, enabled
+        self._shards: dict[int, dict[str, dict[str, Any]]] = {}
+        self._dirty: set[int] = set()
 
-    def key(self) -> str:
-        digest = hashlib.sha256(self.context.encode())
-        for shown, file_digest in self.digests.items():
-            digest.update(f"{shown}:{file_digest}\n".encode())
-        return digest.hexdigest()
+    def _path(self, number: int) -> Path:
+        return self.root / PRIVATE_DIR / "cache" / "compile" / f"{number:02x}.marshal"
 
+    def _shard(self, shown: str) -> tuple[int, dict[str, dict[str, Any]]]:
+        number = zlib.crc32(shown.encode()) % SHARDS
+        shard = self._shards.get(number)
+        return number, self._load(number) if shard is None else shard
 
-def fingerprint(project: Project) -> Fingerprint:
-    """Every file read and hashed: a stat-based shortcut would miss an edit that kept the
-    size and the time (cp -p, rsync -a, tar), and reading is cheap. Only what a scan of
-    ``content/`` let through is read, and never more than a manifest's cap; a file
-    refused here is compiled again, which words the refusal."""
-    listing = project.survey()
-    digests = {}
-    for shown in listing.manifests:
-        try:
-            digests[shown] = hashlib.sha256(read_capped(listing.real[shown], MAX_FILE_BYTES, checked=True)).hexdigest()
-        except Refused as refused:
-            digests[shown] = f"refused: {refused.message}"
-    # What the scan refused is part of the context: a plan remembered before a FIFO or
-    # a symlink leading out appeared is not the plan of the project now.
-    context = _context_key(project, listing.others, listing.real, listing.problems)
-    return Fingerprint(context, digests, listing.real, tuple(listing.problems))
+    def get(self, shown: str, digest: str) -> dict[str, Any] | None:
+        """The entry of the file with this content, if one was cached."""
+        entry = self._shard(shown)[1].get(shown)
+        return entry if isinstance(entry, dict) and entry.get("digest") == digest else None
+
+    def put(self, shown: str, entry: dict[str, Any]) -> None:
+        number, shard = self._shard(shown)
+        if shard.get(shown) != entry:
+            shard[shown] = entry
+            self._dirty.add(number)
+
+    def keep_only(self, files: Iterable[str]) -> None:
+        """Forget the files that are gone (every shard is read for that)."""
+        wanted = set(files)
+        for number in range(SHARDS):
+            shard = self._shards.get(number)
+            if shard is None:
+                shard = self._load(number)
+            gone = [shown for shown in shard if shown not in wanted]
+            for shown in gone:
+                del shard[shown]
+            if gone:
+                self._dirty.add(number)
+
+    def _load(self, number: int) -> dict[str, dict[str, Any]]:
+        data = read_blob(self._path(number)) if self.enabled else None
+        entries = data.get("entries") if isinstance(data, dict) and data.get("context") == self.context else None
+        self._shards[number] = entries if isinstance(entries, dict) else {}
+        return self._shards[number]
+
+    def flush(self) -> None:
+        if not self.enabled or not self._dirty:
+            return
+        private_dir(self.root)
+        for number in sorted(self._dirty):
+            write_blob(self._path(number), {"context": self.context, "entries": self._shards[number]})
+        self._dirty.clear()
 
 
 def compile_project(project: Project, *, use_cache: bool = True, workers: int | None = None,
                     parallel_min: int | None = None, prints: Fingerprint | None = None) -> Compiled:
     """Every manifest's result, from the cache where nothing changed, compiled otherwise."""
     prints = prints or fingerprint(project)
-    cache_path = project.root / PRIVATE_DIR / "cache" / "compile.marshal"
-    context = prints.context
     notes: tuple[str, ...] = ()
     if use_cache and tracked(project.root):
         use_cache, notes = False, (TRACKED_NOTE,)
-    entries = _read_cache(cache_path, context) if use_cache else {}
+    cache = ResultCache(project.root, prints.context, use_cache)
+    results = results_for(project, prints, list(prints.digests), cache, workers=workers, parallel_min=parallel_min)
+    cache.keep_only(prints.digests)
+    cache.flush()
+    refused = FileResult((), prints.problems, ())
+    compiled_all = merge([refused, *(results[shown] for shown in prints.digests)])
+    return dataclasses.replace(compiled_all, notes=notes) if notes else compiled_all
+
+
+def results_for(project: Project, prints: Fingerprint, files: list[str], cache: ResultCache, *,
+                workers: int | None = None, parallel_min: int | None = None) -> dict[str, FileResult]:
+    """The results of some manifests: from ``cache`` where their content is known to it,
+    compiled (and put in it, unflushed) otherwise."""
     results: dict[str, FileResult] = {}
-    fresh: dict[str, dict[str, Any]] = {}
     todo: dict[str, str] = {}  # to compile, with the digest of what was read
-    for shown, digest in prints.digests.items():
-        entry = entries.get(shown)
-        if entry and entry["digest"] == digest:
+    for shown in files:
+        digest = prints.digests[shown]
+        entry = cache.get(shown, digest)
+        if entry is not None:
             results[shown] = _result_from(entry)
-            fresh[shown] = entry
-            continue
-        todo[shown] = digest
+        else:
+            todo[shown] = digest
     compiled = _compile_many(project, [(project.root / t, prints.real.get(t)) for t in todo], workers,
                              PARALLEL_MIN if parallel_min is None else parallel_min)
     for shown, result in zip(todo, compiled):
@@ -104,13 +131,8 @@ def compile_project(project: Project, *, use_cache: bool = True, workers: int | 
             continue  # an error (a render that timed out on a busy machine?) is found again
         entry = {"digest": todo[shown], **_result_to(result)}
         if not secrets_active() or not contains_secret(entry):
-            fresh[shown] = entry  # a result holding a secret is never written down
-    if use_cache and (todo or len(fresh) != len(entries)):
-        private_dir(project.root)
-        _write_cache(cache_path, context, fresh)
-    refused = FileResult((), prints.problems, ())
-    compiled_all = merge([refused, *(results[shown] for shown in prints.digests)])
-    return dataclasses.replace(compiled_all, notes=notes) if notes else compiled_all
+            cache.put(shown, entry)  # a result holding a secret is never written down
+    return results
 
 
 def _compile_many(project: Project, paths: list[tuple[Path, str | None]], workers: int | None,
@@ -148,59 +170,6 @@ def _compile_serially(project: Project, paths: list[tuple[Path, str | None]]) ->
     renderer = Renderer(templates, within=content)
     with renderer.watching():
         return [compile_file(project, renderer, path, real) for path, real in paths]
-
-
-def _context_key(project: Project, others: list[str], real: dict[str, str],
-                 refused: list[Diagnostic]) -> str:
-    """What every result depends on besides its own file: this code, the configuration,
-    the templates (by content) and the media files (by size and time: only their
-    existence, size and format matter), and what the scan refused."""
-    digest = hashlib.sha256(f"{CACHE_FORMAT}:{__version__}:{_code_digest()}:".encode())
-    digest.update(project.config.model_dump_json().encode())
-    templates = f"{project.shown(project.templates_dir)}/"
-    for shown in others:
-        if shown.startswith(templates):
-            try:
-                content = hashlib.sha256(read_capped(real[shown], MAX_TEMPLATE_BYTES, checked=True)).hexdigest()
-            except Refused as why:
-                content = f"refused: {why.message}"
-            digest.update(f"{shown}:{content}\n".encode())
-        else:
-            try:
-                stat = os.stat(real[shown])
-            except OSError:
-                continue
-            digest.update(f"{shown}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
-    for problem in refused:
-        digest.update(f"refused {problem}\n".encode())
-    return digest.hexdigest()
-
-
-_CODE: list[str] = []
-
-
-def _code_digest() -> str:
-    """A digest of this package's own source: a fix to validation or rendering must not
-    be hidden by results cached by the code before it (the version alone moves rarely)."""
-    if not _CODE:
-        digest = hashlib.sha256()
-        for path in sorted(Path(__file__).parent.rglob("*.py")):
-            digest.update(path.read_bytes())
-        _CODE.append(digest.hexdigest())
-    return _CODE[0]
-
-
-def _read_cache(path: Path, context: str) -> dict[str, dict[str, Any]]:
-    # marshal: plain data (no code is ever loaded from it), read four times faster than JSON.
-    data = read_blob(path)
-    if not isinstance(data, dict) or data.get("context") != context:
-        return {}
-    entries = data.get("entries")
-    return entries if isinstance(entries, dict) else {}
-
-
-def _write_cache(path: Path, context: str, entries: dict[str, dict[str, Any]]) -> None:
-    write_blob(path, {"context": context, "entries": entries})
 
 
 def _loc(location: Location | None) -> list[Any] | None:

@@ -5,32 +5,41 @@ from __future__ import annotations
 
 import marshal
 import stat
+from pathlib import Path
 
 from pipeline.load.blobs import key_path
 from pipeline.oneall.sandbox import SandboxServer
 from tests.helpers import LAUNCH, Project, post_bodies
 
-CACHE = ".pipeline/cache/compile.marshal"
+CACHE = ".pipeline/cache/compile"
 HEADER = len(b"pipeline-blob-1\n") + 32
 
 
-def _forge(project: Project, mac: bytes) -> None:
-    """Rewrite the cache so that the launch tweet's file compiles to another text."""
-    path = project.root / CACHE
-    body = path.read_bytes()[HEADER:]
-    doc = marshal.loads(body)
-    for entry in doc["entries"].values():
-        for action in entry["actions"]:
-            if "message" in action["request"]:
-                action["request"]["message"] = "EVIL TEXT NOBODY REVIEWED"
-    path.write_bytes(b"pipeline-blob-1\n" + mac + marshal.dumps(doc))
+def _shards(project: Project) -> list[Path]:
+    shards = sorted((project.root / CACHE).glob("*.marshal"))
+    assert shards
+    return shards
+
+
+def _forge(project: Project, mac: bytes | None) -> None:
+    """Rewrite the cache so that the launch tweet's file compiles to another text
+    (``mac`` None: each shard keeps its old MAC, now over other bytes)."""
+    for path in _shards(project):
+        data = path.read_bytes()
+        doc = marshal.loads(data[HEADER:])
+        for entry in doc["entries"].values():
+            for action in entry["actions"]:
+                if "message" in action["request"]:
+                    action["request"]["message"] = "EVIL TEXT NOBODY REVIEWED"
+        path.write_bytes(b"pipeline-blob-1\n" + (data[len(b"pipeline-blob-1\n"):HEADER] if mac is None else mac)
+                         + marshal.dumps(doc))
 
 
 def test_a_forged_cache_entry_never_stands_for_the_file(
         project: Project, sandbox: SandboxServer, site_env: dict[str, str]) -> None:
     project.manifest("posts/launch", LAUNCH)
     assert "EVIL" not in project.run("plan", env=site_env).output  # writes the cache
-    for mac in (b"\0" * 32, (project.root / CACHE).read_bytes()[len(b"pipeline-blob-1\n"):HEADER]):
+    for mac in (b"\0" * 32, None):
         _forge(project, mac)  # a MAC made up, or the old file's MAC over other bytes
         # JSON plans in full, from the compile cache (never from a remembered summary).
         planned = project.run("plan", "--format", "json", env=site_env)

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from pipeline import app
-from pipeline.load.cache import fingerprint
+from pipeline.load.fingerprint import fingerprint
 from pipeline.oneall.sandbox import SandboxServer
 from tests.helpers import Project
 

@@ -44,8 +44,7 @@ def test_parallel_compile_equals_serial(example: Path) -> None:
 
 def test_a_warm_compile_equals_a_cold_one_and_reads_from_the_cache(example: Path) -> None:
     cold = compiled(example)
-    cache = example / ".pipeline/cache/compile.marshal"
-    assert cache.exists()
+    assert list((example / ".pipeline/cache/compile").glob("*.marshal"))
     past = time.time() - 60  # beyond the racy window: the stamps are trusted
     for path in (example / "content").rglob("*.yaml"):
         os.utime(path, (past, past))
