@@ -1,5 +1,5 @@
-"""Planning use cases: a plan now, a plan saved to a file, and the remembered summary of
-a plan when nothing has changed since the last one."""
+"""Planning use cases: a plan now, a plan saved to a file, and a plain plan from the one
+remembered (``app.remember``) when little or nothing changed since."""
 
 from __future__ import annotations
 
@@ -10,18 +10,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import AbstractSet
 
-from pydantic import ValidationError
-
-from pipeline import catalog, clock, git
-from pipeline.app import review
+from pipeline import clock, git
+from pipeline.app import remember, review
 from pipeline.app.workspace import Loaded, Workspace, load_workspace
 from pipeline.errors import Diagnostic, Refused, UserError
-from pipeline.files import atomic_write, read_nofollow
-from pipeline.load.blobs import read_blob, tracked, write_blob
+from pipeline.files import atomic_write
+from pipeline.load.blobs import tracked
 from pipeline.load.fingerprint import Fingerprint, fingerprint
 from pipeline.load.reads import opened
-from pipeline.load.project import CONFIG_FILE, PRIVATE_DIR, private_dir
-from pipeline.model.plan import PLAN_FILE, Plan
+from pipeline.load.project import CONFIG_FILE
+from pipeline.model.plan import Plan
 from pipeline.model.state import State
 from pipeline.plan import planner
 from pipeline.plan.state_diff import state_warnings
@@ -93,11 +91,14 @@ def plan_command(workspace: Workspace, *, replace: AbstractSet[str] = frozenset(
     # A remembered plan is machine state too: not used from a .pipeline/ that a commit brought.
     plain = not (full or out or changed_since or replace or publish_overdue) and not tracked(workspace.project.root)
     prints = fingerprint(workspace.project) if plain else None
-    the_plan = remembered_plan(workspace, prints, clock.now()) if prints else None
+    now = clock.now()
+    the_plan = None
+    if prints is not None:
+        the_plan = remember.remembered_plan(workspace, prints, now) or remember.incremental_plan(workspace, prints, now)
     if the_plan is None:
         loaded = load_workspace(workspace, prints=prints)
         if prints:
-            the_plan = plan_and_remember(loaded, prints)
+            the_plan = plan_and_remember(loaded, prints, now)
         else:
             the_plan = plan(loaded, replace=replace, changed_since=changed_since, saving=out is not None,
                             publish_overdue=publish_overdue)
@@ -132,64 +133,10 @@ def inputs_digest(loaded: Loaded) -> str:
     return "sha256:" + digest.hexdigest()
 
 
-# ---------------------------------------------------------------- remembered plans
-#
-# A plan of a repository where nothing changed is the same plan: same manifests, same
-# templates and config, same state, and no schedule or upload expiry passed since. Its
-# summary (counts, and the changes that are not unchanged) is remembered in
-# .pipeline/cache, so that a plan on every push costs a hash of the files, not a
-# compile and a planning of every action. Only `plan`'s text and Markdown use it;
-# apply, saved plans and JSON always plan in full.
-
-_SUMMARY = Path("cache") / "plan.marshal"
-
-
-def _summary_key(workspace: Workspace, prints: Fingerprint) -> str:
-    store = workspace.store()
-    digest = hashlib.sha256(f"{prints.key()}:{workspace.site.name}:".encode())
-    for path in (store.path, store.journal_path):
-        data = read_nofollow(path)
-        digest.update(b"-" if data is None else hashlib.sha256(data).digest())
-    return digest.hexdigest()
-
-
-def remembered_plan(workspace: Workspace, prints: Fingerprint, now: datetime) -> Plan | None:
-    """The summary of the last plan, if nothing it rests on has changed since."""
-    blob = read_blob(workspace.project.root / PRIVATE_DIR / _SUMMARY)
-    if not isinstance(blob, dict) or blob.get("key") != _summary_key(workspace, prints):
-        return None
-    until = blob.get("valid_until")
-    if until is not None and now >= datetime.fromisoformat(until):
-        return None  # a scheduled post came due, or an upload expired
-    try:
-        summary = PLAN_FILE.validate_python(blob["plan"])
-    except (ValidationError, KeyError, TypeError):
-        return None
-    return dataclass_replace(summary, created_at=now)
-
-
 def plan_and_remember(loaded: Loaded, prints: Fingerprint, now: datetime | None = None) -> Plan:
-    """A full plan, whose summary is remembered for the next run."""
+    """A full plan, remembered for the next runs (``app.remember``)."""
     now = now or clock.now()
     state = loaded.store().load()
     the_plan = make_plan(loaded, state, now, frozenset())
-    listed = tuple(c for c in the_plan.changes if c.kind != "noop" or c.moved_from)
-    summary = dataclass_replace(the_plan, changes=listed,
-                                noop_omitted=len(the_plan.changes) - len(listed))
-    times = [c.publish_at for c in the_plan.changes if c.kind == "wait" and c.publish_at and c.publish_at > now]
-    late = timedelta(seconds=loaded.project.config.late_after)  # when a due post becomes overdue
-    times += [c.publish_at + late for c in the_plan.changes if c.kind == "create" and c.publish_at
-              and c.publish_at + late > now]
-    for record in state.resources.values():
-        ttl = catalog.BY_TYPE[record.type].unattached_ttl if record.type in catalog.BY_TYPE else None
-        if ttl and record.published_at and record.published_at + ttl > now:
-            times.append(record.published_at + ttl)
-    if contains_secret([c.request for c in listed]):
-        return the_plan  # a secret is never written down
-    private_dir(loaded.project.root)
-    write_blob(loaded.project.root / PRIVATE_DIR / _SUMMARY, {
-        "key": _summary_key(loaded, prints),
-        "valid_until": min(times).isoformat() if times else None,
-        "plan": PLAN_FILE.dump_python(summary, mode="json"),
-    })
+    remember.plan_and_remember(loaded, prints, now, the_plan, state)
     return the_plan

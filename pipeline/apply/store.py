@@ -37,6 +37,11 @@ from pipeline.model.journal import Event, parse_event
 from pipeline.model.state import State, fold
 
 
+def serialized(state: State) -> bytes:
+    """The snapshot's bytes: one canonical layout, which ``apply.lookup`` relies on."""
+    return dumps(state.model_dump(mode="json", exclude_none=True)).encode()
+
+
 @dataclass(frozen=True)
 class LockInfo:
     id: str
@@ -255,7 +260,7 @@ class StateStore:
         state.serial += 1
         if not state.lineage:
             state.lineage = str(uuid.uuid4())
-        snapshot = dumps(state.model_dump(mode="json", exclude_none=True)).encode()
+        snapshot = serialized(state)
         atomic_write(self.path, snapshot)
         self.journal_path.unlink(missing_ok=True)
         self._chain = digest_of(snapshot)
