@@ -18,7 +18,6 @@ problem anywhere, and no move possible; otherwise the plan is made in full.
 from __future__ import annotations
 
 import hashlib
-import sys
 from dataclasses import replace as dataclass_replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -35,7 +34,7 @@ from pipeline.files import read_nofollow
 from pipeline.load.blobs import read_blob, write_blob
 from pipeline.load.cache import ResultCache, results_for
 from pipeline.load.fingerprint import Fingerprint
-from pipeline.load.project import PRIVATE_DIR, private_dir
+from pipeline.load.project import CONTENT_DIR, MANIFEST_SUFFIXES, PRIVATE_DIR, private_dir
 from pipeline.model.plan import PLAN_FILE, Plan
 from pipeline.model.state import Record, State
 from pipeline.plan import delta, graph as graph_mod, planner
@@ -109,15 +108,24 @@ def plan_and_remember(loaded: Loaded, prints: Fingerprint, now: datetime, the_pl
         "keys": {c.address: keys[c.address] for c in listed if delta.is_row_of_action(c)},
     })
     files: dict[str, list[str]] = {shown: [] for shown in prints.digests}
-    nodes: dict[str, tuple[str, str, tuple[str, ...], str]] = {}
     for address, action in loaded.graph.actions.items():
-        shown = sys.intern(action.location.path)
-        files.setdefault(shown, []).append(address)
-        nodes[address] = (sys.intern(action.type), sys.intern(action.identity), loaded.graph.deps[address], shown)
+        files.setdefault(action.location.path, []).append(address)
+    # References both ways, kept only where there are some: most actions have none.
     write_blob(root / PRIVATE_DIR / _GRAPH, {
         "format": _FORMAT, "context": prints.context,
         "files": {shown: (prints.digests.get(shown, ""), tuple(a)) for shown, a in files.items()},
-        "nodes": nodes})
+        "deps": {a: d for a, d in loaded.graph.deps.items() if d},
+        "users": {a: tuple(u) for a, u in loaded.graph.users.items() if u}})
+
+
+def _file_of(address: str, files: dict[str, tuple[str, tuple[str, ...]]]) -> str | None:
+    """The manifest that defined ``address`` in the remembered graph (its prefix names it)."""
+    prefix = f"{CONTENT_DIR}/{address.rsplit('/', 1)[0]}"
+    for suffix in MANIFEST_SUFFIXES:
+        entry = files.get(prefix + suffix)
+        if entry is not None and address in entry[1]:
+            return prefix + suffix
+    return None
 
 
 def incremental_plan(workspace: Workspace, prints: Fingerprint, now: datetime) -> Plan | None:
@@ -135,7 +143,6 @@ def incremental_plan(workspace: Workspace, prints: Fingerprint, now: datetime) -
     if base is None or not isinstance(known, dict) or known.get("context") != prints.context:
         return None
     files: dict[str, tuple[str, tuple[str, ...]]] = known["files"]
-    nodes: dict[str, tuple[str, str, tuple[str, ...], str]] = known["nodes"]
     changed = [s for s, d in prints.digests.items() if files.get(s, ("",))[0] != d]
     removed = [s for s in files if s not in prints.digests]
     if len(changed) + len(removed) > _MOST_FILES:
@@ -147,15 +154,15 @@ def incremental_plan(workspace: Workspace, prints: Fingerprint, now: datetime) -
         return None  # the full plan reports every problem, at its line
     new = {a.address: a for r in fresh.values() for a in r.actions}
     old = {a for s in (*changed, *removed) if s in files for a in files[s][1]}
-    if len(new) < sum(len(r.actions) for r in fresh.values()) or any(a in nodes and a not in old for a in new):
+    if len(new) < sum(len(r.actions) for r in fresh.values()) \
+            or any(a not in old and _file_of(a, files) is not None for a in new):
         return None  # an address defined twice
-    deps = {address: node[2] for address, node in nodes.items()}
-    users = graph_mod.dependents(deps)
-    reached = delta.region([*new, *old], deps, users, new, _MOST_ACTIONS)
+    reached = delta.region([*new, *old], known["deps"], known["users"], new, _MOST_ACTIONS)
     if reached is None:
         return None
     # The unchanged actions the change reaches, from the compile cache.
-    others = sorted({nodes[a][3] for a in reached if a in nodes and a not in old})
+    where = {a: _file_of(a, files) for a in reached if a not in old}
+    others = sorted({shown for shown in where.values() if shown is not None})
     kept = results_for(workspace.project, prints, others, cache)
     if any(r.problems for r in kept.values()):
         return None
@@ -165,12 +172,12 @@ def incremental_plan(workspace: Workspace, prints: Fingerprint, now: datetime) -
         part_graph = graph_mod.build(actions)
     except UserError:
         return None
-    return _replan(workspace, blob, base, part_graph, reached | old, nodes, now)
+    in_base = old | {a for a, shown in where.items() if shown is not None}
+    return _replan(workspace, blob, base, part_graph, reached | old, in_base, now)
 
 
 def _replan(workspace: Workspace, blob: dict[str, Any], base: Plan, part_graph: graph_mod.Graph,
-            replanned: set[str], nodes: dict[str, tuple[str, str, tuple[str, ...], str]],
-            now: datetime) -> Plan | None:
+            replanned: set[str], in_base: set[str], now: datetime) -> Plan | None:
     """Plan the part of the graph the change reaches, against the records it needs, and
     merge it into the base plan."""
     found = lookup.records(str(workspace.store().path), replanned)
@@ -197,7 +204,7 @@ def _replan(workspace: Workspace, blob: dict[str, Any], base: Plan, part_graph: 
                   resources={**gone, **found})
     part = planner.plan(part_graph, state, now,
                         late_after=timedelta(seconds=workspace.project.config.late_after))
-    omitted = sum(1 for a in replanned if a in nodes and a not in listed_actions)
+    omitted = sum(1 for a in replanned if a in in_base and a not in listed_actions)
     keys: dict[str, delta.Key] = {a: (k[0], k[1]) for a, k in blob["keys"].items()}
     return dataclass_replace(delta.merge(base, keys, part, delta.order_keys(part_graph), replanned, omitted),
                              created_at=now)

@@ -45,10 +45,12 @@ def plan(ctx: click.Context, detailed_exitcode: bool, replace: tuple[str, ...], 
          fmt: str, out: Path | None, changed_since: str | None, show_unchanged: bool, refresh_first: bool) -> None:
     """Show what apply would do, per action."""
     from pipeline import app
-    from pipeline.report import drift, github, json, markdown, text
+    from pipeline.report import github, json, markdown, text
 
     workspace = app.open_workspace(start(ctx))
     if refresh_first:
+        from pipeline.report import drift  # reading back: the HTTP client, only when asked
+
         found = app.refresh(workspace)
         records = app.show(workspace).resources
         report = drift.drift_markdown(found, records) if fmt == "markdown" else drift.drift_text(found, records)

@@ -19,7 +19,9 @@ a read and a hash.
 from __future__ import annotations
 
 import hashlib
+import marshal
 import os
+import struct
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +40,7 @@ CACHE_FORMAT = 3
 #: is not trusted next time.
 RACY_NS = 2_000_000_000
 _TABLE = Path("cache") / "files.marshal"
+_STAMP = struct.Struct("<qqqq")  # inode, size, mtime and ctime in nanoseconds
 #: The table is written again only when enough of it went stale: a few edited files
 #: are cheaper to hash again than a table of ten thousand entries is to write.
 _REWRITE_AT = 16
@@ -54,9 +57,9 @@ class Fingerprint:
     problems: tuple[Diagnostic, ...] = ()
 
     def key(self) -> str:
+        # One marshalled list hashed at once: ten thousand hash updates cost ten times more.
         digest = hashlib.sha256(self.context.encode())
-        for shown, file_digest in self.digests.items():
-            digest.update(f"{shown}:{file_digest}\n".encode())
+        digest.update(marshal.dumps(list(self.digests.items())))
         return digest.hexdigest()
 
 
@@ -68,10 +71,12 @@ def fingerprint(project: Project) -> Fingerprint:
     listing = project.survey()
     path = project.root / PRIVATE_DIR / _TABLE
     table = read_blob(path)
-    known: dict[str, tuple[str, int, int, int, int, str]] = \
+    # One bytes per file: its stat (32 bytes), its digest (32) and its real path. Ten
+    # thousand tuples of six would cost more to load than the stats they save.
+    known: dict[str, bytes] = \
         table.get("files", {}) if isinstance(table, dict) and table.get("format") == CACHE_FORMAT else {}
     digests: dict[str, str] = {}
-    fresh: dict[str, tuple[str, int, int, int, int, str]] = {}
+    fresh: dict[str, bytes] = {}
     stale = 0
     settled = time.time_ns() - RACY_NS
     for shown in listing.manifests:
@@ -81,20 +86,21 @@ def fingerprint(project: Project) -> Fingerprint:
         except OSError:
             info = None
         if info is not None:
-            stamp = (real, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+            stamp = _STAMP.pack(info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
             entry = known.get(shown)
-            if entry is not None and entry[:5] == stamp:
-                digests[shown] = entry[5]
+            if entry is not None and entry[:32] == stamp and entry[64:] == real.encode():
+                digests[shown] = entry[32:64].hex()
                 fresh[shown] = entry
                 continue
         stale += 1
         try:
-            digests[shown] = hashlib.sha256(read_capped(real, MAX_FILE_BYTES, checked=True)).hexdigest()
+            raw = hashlib.sha256(read_capped(real, MAX_FILE_BYTES, checked=True)).digest()
         except Refused as refused:
             digests[shown] = f"refused: {refused.message}"
             continue
+        digests[shown] = raw.hex()
         if info is not None and max(info.st_mtime_ns, info.st_ctime_ns) < settled:
-            fresh[shown] = (*stamp, digests[shown])
+            fresh[shown] = stamp + raw + real.encode()
     # Writing the table costs about what hashing a sixteenth of the files does.
     kept = len(listing.manifests) - stale
     if (len(fresh) - kept) * _REWRITE_AT >= len(fresh) or len(known) - kept >= _REWRITE_AT:

@@ -20,7 +20,7 @@ planned apart compare exactly as their places in one plan would.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import AbstractSet, Iterable, Mapping
+from typing import AbstractSet, Iterable, Mapping, Sequence
 
 from pipeline.model.action import DesiredAction
 from pipeline.model.plan import Change, Plan
@@ -54,7 +54,7 @@ def order_keys(graph: Graph) -> dict[str, Key]:
     return keys
 
 
-def region(seeds: Iterable[str], deps: Mapping[str, tuple[str, ...]], users: Mapping[str, list[str]],
+def region(seeds: Iterable[str], deps: Mapping[str, Sequence[str]], users: Mapping[str, Sequence[str]],
            new: Mapping[str, DesiredAction], limit: int) -> set[str] | None:
     """Every address linked to ``seeds`` through references old (``deps``/``users``) or
     new (``new``'s), or None once more than ``limit`` are."""

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import click
 
 from pipeline import catalog
 from pipeline.catalog import Kind
 from pipeline.apply.results import DONE, ApplyResult, Event
-from pipeline.apply.settle import Settled
 from pipeline.model.plan import CHANGE_KINDS, Change, ChangeKind, Plan
 from pipeline.model.state import State
+
+if TYPE_CHECKING:  # settling reads back through the HTTP client: not imported to print a plan
+    from pipeline.apply.settle import Settled
 
 _SYMBOL: dict[ChangeKind, tuple[str, str]] = {
     "create": ("+", "green"), "update": ("~", "blue"), "delete": ("-", "red"),
