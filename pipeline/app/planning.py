@@ -94,7 +94,7 @@ def plan_command(workspace: Workspace, *, replace: AbstractSet[str] = frozenset(
     now = clock.now()
     the_plan = None
     if prints is not None:
-        the_plan = remember.remembered_plan(workspace, prints, now) or remember.incremental_plan(workspace, prints, now)
+        the_plan = remember.from_memory(workspace, prints, now)
     if the_plan is None:
         loaded = load_workspace(workspace, prints=prints)
         if prints:

@@ -47,12 +47,18 @@ _FORMAT = 2
 _MOST_FILES, _MOST_ACTIONS = 200, 5000
 
 
-def _key(workspace: Workspace, prints: Fingerprint) -> str:
+def _state_digests(workspace: Workspace) -> tuple[str | None, str | None]:
+    """The digests of the state snapshot (streamed: it can be a hundred megabytes) and
+    of its journal; None for a file that does not exist."""
     store = workspace.store()
+    journal = read_nofollow(store.journal_path)
+    return lookup.digest(str(store.path)), None if journal is None else hashlib.sha256(journal).hexdigest()
+
+
+def _key(workspace: Workspace, prints: Fingerprint, state: tuple[str | None, str | None]) -> str:
     digest = hashlib.sha256(f"{_FORMAT}:{prints.key()}:{workspace.site.name}:".encode())
-    for path in (store.path, store.journal_path):
-        data = read_nofollow(path)
-        digest.update(b"-" if data is None else hashlib.sha256(data).digest())
+    for part in state:
+        digest.update(b"-" if part is None else part.encode())
     return digest.hexdigest()
 
 
@@ -74,9 +80,21 @@ def _plan_of(blob: dict[str, Any], now: datetime) -> Plan | None:
 def remembered_plan(workspace: Workspace, prints: Fingerprint, now: datetime) -> Plan | None:
     """The summary of the last plan, if nothing it rests on has changed since."""
     blob = _summary(workspace)
-    if blob is None or blob.get("key") != _key(workspace, prints):
+    if blob is None or blob.get("key") != _key(workspace, prints, _state_digests(workspace)):
         return None
     return _plan_of(blob, now)
+
+
+def from_memory(workspace: Workspace, prints: Fingerprint, now: datetime) -> Plan | None:
+    """The remembered plan if nothing changed, else the incremental plan if it can be
+    made, else None (plan in full)."""
+    blob = _summary(workspace)
+    if blob is None:
+        return None
+    state = _state_digests(workspace)
+    if blob.get("key") == _key(workspace, prints, state):
+        return _plan_of(blob, now)
+    return _incremental(workspace, prints, now, blob, state)
 
 
 def plan_and_remember(loaded: Loaded, prints: Fingerprint, now: datetime, the_plan: Plan, state: State) -> None:
@@ -97,10 +115,12 @@ def plan_and_remember(loaded: Loaded, prints: Fingerprint, now: datetime, the_pl
     private_dir(root)
     store = loaded.store()
     snapshot, journal = read_nofollow(store.path), read_nofollow(store.journal_path)
+    digests = (None if snapshot is None else hashlib.sha256(snapshot).hexdigest(),
+               None if journal is None else hashlib.sha256(journal).hexdigest())
     keys = delta.order_keys(loaded.graph)
     write_blob(root / PRIVATE_DIR / _SUMMARY, {
-        "format": _FORMAT, "key": _key(loaded, prints), "context": prints.context, "site": loaded.site.name,
-        "state": None if snapshot is None else hashlib.sha256(snapshot).hexdigest(),
+        "format": _FORMAT, "key": _key(loaded, prints, digests), "context": prints.context,
+        "site": loaded.site.name, "state": digests[0],
         # Verified once here, so that the next plans may read records straight from it.
         "canonical": journal is None and (snapshot is None or lookup.canonical(snapshot, serialized(state))),
         "valid_until": min(times).isoformat() if times else None,
@@ -132,11 +152,13 @@ def incremental_plan(workspace: Workspace, prints: Fingerprint, now: datetime) -
     """The last plan with the changed files' part planned again, or None where a full
     plan is needed (see the module's docstring)."""
     blob = _summary(workspace)
-    if blob is None or blob.get("context") != prints.context or blob.get("site") != workspace.site.name \
-            or not blob.get("canonical") or prints.problems:
-        return None
-    store = workspace.store()
-    if read_nofollow(store.journal_path) is not None or lookup.digest(str(store.path)) != blob.get("state"):
+    return None if blob is None else _incremental(workspace, prints, now, blob, _state_digests(workspace))
+
+
+def _incremental(workspace: Workspace, prints: Fingerprint, now: datetime, blob: dict[str, Any],
+                 state: tuple[str | None, str | None]) -> Plan | None:
+    if blob.get("context") != prints.context or blob.get("site") != workspace.site.name \
+            or not blob.get("canonical") or prints.problems or state != (blob.get("state"), None):
         return None
     base = _plan_of(blob, now)
     known = read_blob(workspace.project.root / PRIVATE_DIR / _GRAPH)

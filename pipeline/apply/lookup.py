@@ -60,8 +60,10 @@ def records(path: str, addresses: Iterable[str]) -> dict[str, Record] | None:
             if start < 0:
                 return {} if buf.find(_EMPTY) >= 0 else None
             start += len(_RESOURCES) - 1  # at the newline before the first key
-            end = buf.find(b"\n  }", start)
-            if end < 0:
+            # Found from the end (the keys after "resources" hold numbers and strings):
+            # a scan forward would touch every page of a hundred megabytes.
+            end = buf.rfind(b"\n  }")
+            if end < start:
                 return None
             found: dict[str, Record] = {}
             for address in sorted(set(addresses)):

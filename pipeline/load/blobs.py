@@ -57,7 +57,7 @@ def _key() -> bytes:
     return _KEY[0]
 
 
-def _mac(body: bytes) -> bytes:
+def _mac(body: bytes | memoryview) -> bytes:
     return hmac.new(_key(), body, hashlib.sha256).digest()
 
 
@@ -79,7 +79,7 @@ def read_blob(path: Path) -> Any:
     try:
         if not _private(path):
             return None
-        data = read_capped(str(path), MAX_BLOB_BYTES)
+        data = memoryview(read_capped(str(path), MAX_BLOB_BYTES))  # slices share it: no copy
         head, mac, body = data[:len(_MAGIC)], data[len(_MAGIC):len(_MAGIC) + _MAC_BYTES], \
             data[len(_MAGIC) + _MAC_BYTES:]
         if head != _MAGIC or not hmac.compare_digest(mac, _mac(body)):

@@ -111,7 +111,9 @@ def read_capped(real: str, cap: int, *, checked: bool = False) -> bytes:
         chunks: list[bytes] = []
         size = 0
         while size <= cap:
-            chunk = os.read(fd, cap + 1 - size)
+            # As much as the file holds (and one byte more, to see it grow), never the
+            # whole cap: os.read allocates what it is asked for, a blob's cap is 256 MB.
+            chunk = os.read(fd, min(cap + 1 - size, max(info.st_size - size + 1, 1 << 16)))
             if not chunk:
                 break
             chunks.append(chunk)
