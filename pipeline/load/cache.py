@@ -5,7 +5,7 @@ data in ``marshal`` form. An entry is
 one manifest's compiled result, keyed by the file's content digest, under a context
 key that covers everything else a result depends on: the pipeline's own code, the
 configuration in force, the templates (by content) and the media files (by path, size
-and mtime). A file is compiled again only if its content changed. Neither a result
+and format). A file is compiled again only if its content changed. Neither a result
 that holds a secret value nor one with problems is cached.
 """
 
@@ -26,7 +26,7 @@ from pipeline.errors import Diagnostic, Location, Refused
 from pipeline.load.compile import Compiled, FileResult, compile_file, merge
 from pipeline.model.action import DesiredAction, RefUse
 from pipeline.load.project import PRIVATE_DIR, Project, private_dir
-from pipeline.load.reads import read_capped
+from pipeline.load.reads import opened, read_capped
 from pipeline.load.source import MAX_FILE_BYTES
 from pipeline.load.bounds import MAX_TEMPLATE_BYTES
 from pipeline.redact import active as secrets_active
@@ -153,7 +153,7 @@ def _compile_serially(project: Project, paths: list[tuple[Path, str | None]]) ->
 def _context_key(project: Project, others: list[str], real: dict[str, str],
                  refused: list[Diagnostic]) -> str:
     """What every result depends on besides its own file: this code, the configuration,
-    the templates (by content) and the media files (by size and time: only their
+    the templates (by content) and the media files (by size and format: only their
     existence, size and format matter), and what the scan refused."""
     digest = hashlib.sha256(f"{CACHE_FORMAT}:{__version__}:{_code_digest()}:".encode())
     digest.update(project.config.model_dump_json().encode())
@@ -166,11 +166,14 @@ def _context_key(project: Project, others: list[str], real: dict[str, str],
                 content = f"refused: {why.message}"
             digest.update(f"{shown}:{content}\n".encode())
         else:
+            # By size and first bytes (the format): not by time, which every checkout
+            # changes, so that a cache restored in CI stays warm.
             try:
-                stat = os.stat(real[shown])
-            except OSError:
+                with opened(real[shown], checked=True) as (fd, info):
+                    head = os.read(fd, 16)
+            except (Refused, OSError):
                 continue
-            digest.update(f"{shown}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+            digest.update(f"{shown}:{info.st_size}:{head.hex()}\n".encode())
     for problem in refused:
         digest.update(f"refused {problem}\n".encode())
     return digest.hexdigest()

@@ -11,7 +11,8 @@ from pipeline.oneall.sandbox import SandboxServer
 from tests.helpers import LAUNCH, Project, post_bodies
 
 CACHE = ".pipeline/cache/compile.marshal"
-HEADER = len(b"pipeline-blob-1\n") + 32
+MAGIC = b"pipeline-blob-2\n"
+HEADER = len(MAGIC) + 64  # the key file's MAC and the site key's
 
 
 def _forge(project: Project, mac: bytes) -> None:
@@ -23,19 +24,19 @@ def _forge(project: Project, mac: bytes) -> None:
         for action in entry["actions"]:
             if "message" in action["request"]:
                 action["request"]["message"] = "EVIL TEXT NOBODY REVIEWED"
-    path.write_bytes(b"pipeline-blob-1\n" + mac + marshal.dumps(doc))
+    path.write_bytes(MAGIC + mac + marshal.dumps(doc))
 
 
 def test_a_forged_cache_entry_never_stands_for_the_file(
         project: Project, sandbox: SandboxServer, site_env: dict[str, str]) -> None:
     project.manifest("posts/launch", LAUNCH)
     assert "EVIL" not in project.run("plan", env=site_env).output  # writes the cache
-    for mac in (b"\0" * 32, (project.root / CACHE).read_bytes()[len(b"pipeline-blob-1\n"):HEADER]):
+    for mac in (b"\0" * 64, (project.root / CACHE).read_bytes()[len(MAGIC):HEADER]):
         _forge(project, mac)  # a MAC made up, or the old file's MAC over other bytes
         # JSON plans in full, from the compile cache (never from a remembered summary).
         planned = project.run("plan", "--format", "json", env=site_env)
         assert planned.exit_code == 0 and "EVIL" not in planned.output and "is out!" in planned.output
-    _forge(project, b"\0" * 32)
+    _forge(project, b"\0" * 64)
     assert project.run("apply", "--yes", env=site_env).exit_code == 0
     assert post_bodies(sandbox) and all("EVIL" not in str(body) for body in post_bodies(sandbox))
 
@@ -52,7 +53,7 @@ def test_a_cache_that_git_tracks_is_ignored_and_the_plan_says_so(
         planned = project.run("plan", "--format", fmt, env=site_env)
         assert planned.exit_code == 0
         assert "ignored the cache under .pipeline/" in planned.output.replace("\\", "")
-    _forge(project, b"\0" * 32)
+    _forge(project, b"\0" * 64)
     assert "EVIL" not in project.run("plan", "--format", "json", env=site_env).output
 
 
