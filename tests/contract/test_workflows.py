@@ -165,13 +165,15 @@ def test_only_the_apply_on_main_saves_the_compile_cache_and_only_the_action_rest
     assert found == {("action.yml", "actions/cache/restore"),
                      ("examples/content-repo/.github/workflows/apply.yml", "actions/cache/save")}, found
     apply = yaml.safe_load((EXAMPLE / "apply.yml").read_text())
-    assert set(apply[True]) == {"push", "schedule", "workflow_dispatch"} and apply[True]["push"] == {"branches": ["main"]}
+    assert set(apply[True]) == {"push", "schedule", "workflow_dispatch"}
+    assert apply[True]["push"] == {"branches": ["main"]}
     assert apply["jobs"]["apply"]["if"] == "github.ref == 'refs/heads/main'"
     steps = apply["jobs"]["apply"]["steps"]
     setup = next(s for s in steps if _uses(s).startswith(f"{TOOL}@"))
     save = next(s for s in steps if _uses(s).startswith("actions/cache/save@"))
     assert setup["id"] == "setup" and steps.index(save) == len(steps) - 1
-    assert save["with"] == {"path": "${{ steps.setup.outputs.cache-path }}", "key": "${{ steps.setup.outputs.cache-key }}"}
+    assert save["with"] == {"path": "${{ steps.setup.outputs.cache-path }}",
+                            "key": "${{ steps.setup.outputs.cache-key }}"}
     # After an apply that succeeded (so with the site's key, which the next apply trusts a
     # cache by), not over an exact hit, never when a commit brought .pipeline/ (no key).
     for condition in ("steps.apply.outcome == 'success'", "steps.setup.outputs.cache-hit != 'true'",
