@@ -6,6 +6,13 @@ compiles to a post the reviewers never saw. So every blob carries an HMAC under 
 that lives outside the repository (in the user's cache folder, created on first use,
 readable by the user only): a blob that does not verify is ignored, as if absent. A
 ``.pipeline/`` that git tracks is not used at all (``tracked``), and the plan says so.
+
+In CI the key file travels with the cache it proves (``PIPELINE_BLOB_KEY_FILE`` says where
+it is; the workflows keep both in GitHub's cache), so a pull request's run can read the key
+of ``main``'s cache. That is why a blob carries a second MAC, under a key derived from the
+site's private key: a run that holds that key (the apply, on ``main`` only) trusts only
+that one, which no pull request's run can make, and writes both, so that a pull request's
+plan can still use ``main``'s cache.
 """
 
 from __future__ import annotations
@@ -26,20 +33,26 @@ from pipeline.load.reads import read_capped
 
 #: The largest blob read back: ten thousand manifests take a few megabytes.
 MAX_BLOB_BYTES = 256 * 1024 * 1024
-_MAGIC = b"pipeline-blob-1\n"
+_MAGIC = b"pipeline-blob-2\n"
 _MAC_BYTES = 32
-_KEY: list[bytes] = []
+_HEADER = len(_MAGIC) + 2 * _MAC_BYTES  # the key file's MAC, then the site key's (or zeros)
+#: Where the key file is, when it is not in the user's cache folder (an absolute path).
+KEY_FILE_ENV = "PIPELINE_BLOB_KEY_FILE"
+_KEYS: dict[str, bytes] = {}
 
 
 def key_path() -> Path:
     """Where this user's blob key is kept: outside every repository."""
+    chosen = os.environ.get(KEY_FILE_ENV, "")
+    if os.path.isabs(chosen):  # a relative one could name a file of the repository
+        return Path(chosen)
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "pipeline" / "blob.key"
 
 
 def _key() -> bytes:
-    if not _KEY:
-        path = key_path()
+    path = key_path()
+    if str(path) not in _KEYS:
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             try:
@@ -53,12 +66,30 @@ def _key() -> bytes:
             key = b""
         # No key to be had (a read-only home): one for this process, so that nothing
         # from outside it is ever trusted.
-        _KEY.append(key if len(key) >= 32 else secrets.token_bytes(32))
-    return _KEY[0]
+        _KEYS[str(path)] = key if len(key) >= 32 else secrets.token_bytes(32)
+    return _KEYS[str(path)]
 
 
-def _mac(body: bytes | memoryview) -> bytes:
-    return hmac.new(_key(), body, hashlib.sha256).digest()
+def _site_key() -> bytes | None:
+    """The key derived from the site's private key, when this run holds it: one way, and
+    apart from the state's signing key (apply/signature.py) by its label."""
+    private = os.environ.get("ONEALL_PRIVATE_KEY")
+    return hashlib.sha256(b"pipeline blob key\0" + private.encode()).digest() if private else None
+
+
+def _macs(body: bytes | memoryview) -> bytes:
+    site = _site_key()
+    return (hmac.new(_key(), body, hashlib.sha256).digest()
+            + (hmac.new(site, body, hashlib.sha256).digest() if site else bytes(_MAC_BYTES)))
+
+
+def _verifies(macs: bytes | memoryview, body: bytes | memoryview) -> bool:
+    """A run holding the site's key checks only that MAC: the key file's may be known to
+    a pull request's run. Zeros (written without the site's key) never match."""
+    site = _site_key()
+    if site is None:
+        return hmac.compare_digest(macs[:_MAC_BYTES], hmac.new(_key(), body, hashlib.sha256).digest())
+    return hmac.compare_digest(macs[_MAC_BYTES:], hmac.new(site, body, hashlib.sha256).digest())
 
 
 def _private(path: Path) -> bool:
@@ -80,9 +111,8 @@ def read_blob(path: Path) -> Any:
         if not _private(path):
             return None
         data = memoryview(read_capped(str(path), MAX_BLOB_BYTES))  # slices share it: no copy
-        head, mac, body = data[:len(_MAGIC)], data[len(_MAGIC):len(_MAGIC) + _MAC_BYTES], \
-            data[len(_MAGIC) + _MAC_BYTES:]
-        if head != _MAGIC or not hmac.compare_digest(mac, _mac(body)):
+        head, macs, body = data[:len(_MAGIC)], data[len(_MAGIC):_HEADER], data[_HEADER:]
+        if head != _MAGIC or len(macs) != 2 * _MAC_BYTES or not _verifies(macs, body):
             return None
         return marshal.loads(body)  # plain data only: marshal loads no code object we run
     except (Refused, OSError, ValueError, EOFError, TypeError):
@@ -98,7 +128,7 @@ def write_blob(path: Path, value: Any) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         if _private(path) and not path.is_symlink():
             body = marshal.dumps(value)
-            atomic_write(path, _MAGIC + _mac(body) + body, durable=False)
+            atomic_write(path, _MAGIC + _macs(body) + body, durable=False)
     except (OSError, ValueError):
         pass
 

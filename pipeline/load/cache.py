@@ -5,7 +5,7 @@ plain data in ``marshal`` form, in blobs chosen by a file's path. An entry is on
 manifest's compiled result, keyed by the file's content digest, under a context
 key that covers everything else a result depends on: the pipeline's own code, the
 configuration in force, the templates (by content) and the media files (by path, size
-and mtime). A file is compiled again only if its content changed. Neither a result
+and format). A file is compiled again only if its content changed. Neither a result
 that holds a secret value nor one with problems is cached.
 """
 

@@ -31,7 +31,7 @@ from pipeline.errors import Diagnostic, Refused
 from pipeline.load.blobs import read_blob, write_blob
 from pipeline.load.bounds import MAX_TEMPLATE_BYTES
 from pipeline.load.project import PRIVATE_DIR, Project
-from pipeline.load.reads import read_capped
+from pipeline.load.reads import opened, read_capped
 from pipeline.load.source import MAX_FILE_BYTES
 
 #: Bumped when what a result depends on, or how it is stored, changes.
@@ -114,7 +114,7 @@ def fingerprint(project: Project) -> Fingerprint:
 def _context_key(project: Project, others: list[str], real: dict[str, str],
                  refused: list[Diagnostic]) -> str:
     """What every result depends on besides its own file: this code, the configuration,
-    the templates (by content) and the media files (by size and time: only their
+    the templates (by content) and the media files (by size and format: only their
     existence, size and format matter), and what the scan refused."""
     digest = hashlib.sha256(f"{CACHE_FORMAT}:{__version__}:{_code_digest()}:".encode())
     digest.update(project.config.model_dump_json().encode())
@@ -127,11 +127,14 @@ def _context_key(project: Project, others: list[str], real: dict[str, str],
                 content = f"refused: {why.message}"
             digest.update(f"{shown}:{content}\n".encode())
         else:
+            # By size and first bytes (the format): not by time, which every checkout
+            # changes, so that a cache restored in CI stays warm.
             try:
-                stat = os.stat(real[shown])
-            except OSError:
+                with opened(real[shown], checked=True) as (fd, info):
+                    head = os.read(fd, 16)
+            except (Refused, OSError):
                 continue
-            digest.update(f"{shown}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+            digest.update(f"{shown}:{info.st_size}:{head.hex()}\n".encode())
     for problem in refused:
         digest.update(f"refused {problem}\n".encode())
     return digest.hexdigest()

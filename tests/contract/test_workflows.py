@@ -1,5 +1,6 @@
 """The GitHub workflows (this repository's and the example content repository's) and
-action.yml pass actionlint and zizmor, and pin their actions."""
+action.yml pass actionlint and zizmor, and pin their actions; and they keep the compile
+cache in GitHub's cache so that only the apply on main ever writes what main restores."""
 
 from __future__ import annotations
 
@@ -128,3 +129,147 @@ def test_zizmor_does_find_a_dangerous_workflow(tmp_path: Path) -> None:
     done = subprocess.run([str(zizmor), "--offline", "--format", "json", str(bad)],
                           capture_output=True, text=True, timeout=300)
     assert any(f["determinations"]["severity"] == "High" for f in json.loads(done.stdout))
+
+
+# ---------------------------------------------------------------- the compile cache in CI
+#
+# GitHub's cache is scoped by branch: a run restores from its own scope, its pull request's
+# base or the default branch, and saves only into its own (refs/pull/N/merge for a pull
+# request). What these checks hold is that the workflows rely on that alone: only the apply
+# on main saves, nothing that runs in main's scope for someone else touches the cache, the
+# key is the tool's and the content's, and the cache holds only .pipeline/cache and its key.
+
+#: Events whose runs are in the default branch's scope but act on others' behalf.
+MAINS_SCOPE_FOR_OTHERS = {"pull_request_target", "workflow_run", "issue_comment", "pull_request_review",
+                          "pull_request_review_comment", "discussion_comment"}
+CACHE_ACTION = re.compile(r"^actions/cache(/\w+)?@")
+
+
+def _steps(path: Path) -> list[tuple[str, dict]]:
+    """(job, step) of every step of a workflow, or ("action", step) of action.yml."""
+    doc = yaml.safe_load(path.read_text())
+    if "runs" in doc:
+        return [("action", step) for step in doc["runs"]["steps"]]
+    return [(name, step) for name, job in doc["jobs"].items() for step in job.get("steps", [])]
+
+
+def _uses(step: dict) -> str:
+    return str(step.get("uses", ""))
+
+
+def test_only_the_apply_on_main_saves_the_compile_cache_and_only_the_action_restores_it() -> None:
+    found = {(path.relative_to(REPO).as_posix(), _uses(step).split("@")[0])
+             for path in [*WORKFLOWS, REPO / "action.yml"] for _, step in _steps(path)
+             if CACHE_ACTION.match(_uses(step))}
+    # No actions/cache itself: it saves in a post step, whatever the job was.
+    assert found == {("action.yml", "actions/cache/restore"),
+                     ("examples/content-repo/.github/workflows/apply.yml", "actions/cache/save")}, found
+    apply = yaml.safe_load((EXAMPLE / "apply.yml").read_text())
+    assert set(apply[True]) == {"push", "schedule", "workflow_dispatch"}
+    assert apply[True]["push"] == {"branches": ["main"]}
+    assert apply["jobs"]["apply"]["if"] == "github.ref == 'refs/heads/main'"
+    steps = apply["jobs"]["apply"]["steps"]
+    setup = next(s for s in steps if _uses(s).startswith(f"{TOOL}@"))
+    save = next(s for s in steps if _uses(s).startswith("actions/cache/save@"))
+    assert setup["id"] == "setup" and steps.index(save) == len(steps) - 1
+    assert save["with"] == {"path": "${{ steps.setup.outputs.cache-path }}",
+                            "key": "${{ steps.setup.outputs.cache-key }}"}
+    # After an apply that succeeded (so with the site's key, which the next apply trusts a
+    # cache by), not over an exact hit, never when a commit brought .pipeline/ (no key).
+    for condition in ("steps.apply.outcome == 'success'", "steps.setup.outputs.cache-hit != 'true'",
+                      "steps.setup.outputs.cache-key != ''"):
+        assert condition in save["if"], save["if"]
+    assert save["continue-on-error"] is True
+
+
+def test_nothing_that_runs_in_mains_scope_for_someone_else_touches_the_cache_or_the_tool() -> None:
+    checked = []
+    for path in WORKFLOWS:
+        doc = yaml.safe_load(path.read_text())
+        triggers = set(doc[True]) if isinstance(doc[True], dict) else {doc[True]} if isinstance(doc[True], str) \
+            else set(doc[True])
+        if triggers & MAINS_SCOPE_FOR_OTHERS:
+            checked.append(path.name)
+            for _, step in _steps(path):
+                assert not CACHE_ACTION.match(_uses(step)) and not _uses(step).startswith((f"{TOOL}@", "./")), \
+                    f"{path.name} runs in main's cache scope: {step}"
+    assert sorted(checked) == ["plan-comment.yml", "plan-comment.yml"]  # this repository's and the example's
+
+
+def test_where_the_site_key_is_held_the_tool_never_runs_without_it_before_the_apply() -> None:
+    """A run without the site's key would rewrite the restored cache with blobs that the
+    apply, which trusts only that key (pipeline/load/blobs.py), then compiles anew."""
+    for name in ("apply.yml", "drift.yml"):
+        steps = yaml.safe_load((EXAMPLE / name).read_text())["jobs"][name.removesuffix(".yml")]["steps"]
+        setup = next(s for s in steps if _uses(s).startswith(f"{TOOL}@"))
+        assert setup["with"]["command"] == "none" and "cache" not in setup["with"], name
+        assert "ONEALL_PRIVATE_KEY" not in json.dumps(setup), name
+
+
+def _install_script() -> str:
+    """action.yml's install step, less the install itself (the tool is this one)."""
+    step = next(s for _, s in _steps(REPO / "action.yml") if s.get("id") == "install")
+    script = step["run"]
+    assert script.startswith('python -m pip install --disable-pip-version-check -q "$ACTION_PATH"\n')
+    return script.split("\n", 1)[1]
+
+
+def _run_install(repo: Path, temp: Path) -> tuple[dict[str, str], dict[str, str]]:
+    files = {name: temp / name for name in ("output", "env")}
+    for f in files.values():
+        f.write_text("")
+    env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "RUNNER_TEMP": str(temp), "RUNNER_OS": "Linux",
+           "GITHUB_OUTPUT": str(files["output"]), "GITHUB_ENV": str(files["env"]), "GITHUB_RUN_ID": "7"}
+    subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", _install_script()], cwd=repo, env=env,
+                   check=True, timeout=60, capture_output=True)
+    found: dict[str, dict[str, str]] = {"output": {}, "env": {}}
+    for kind, path in files.items():
+        lines = iter(path.read_text().splitlines())
+        for line in lines:
+            if "<<" in line:
+                name, end = line.split("<<", 1)
+                found[kind][name] = "\n".join(iter(lambda: next(lines), end))
+            else:
+                name, _, value = line.partition("=")
+                found[kind][name] = value
+    return found["output"], found["env"]
+
+
+def test_the_cache_is_keyed_by_the_tool_and_the_content_and_holds_only_the_cache_and_its_key(tmp_path: Path) -> None:
+    from pipeline.load.blobs import KEY_FILE_ENV
+
+    restore = next(s for _, s in _steps(REPO / "action.yml") if _uses(s).startswith("actions/cache/restore@"))
+    assert restore["with"] == {"path": "${{ steps.install.outputs.cache-path }}",
+                               "key": "${{ steps.install.outputs.cache-key }}",
+                               "restore-keys": "${{ steps.install.outputs.cache-prefix }}"}
+    assert "inputs.cache == 'restore'" in restore["if"] and "steps.install.outputs.cache-key != ''" in restore["if"]
+    repo, temp = tmp_path / "repo", tmp_path / "temp"
+    temp.mkdir()
+    shutil.copytree(REPO / "examples/content-repo", repo)
+    git = ["git", "-C", str(repo), "-c", "user.name=A", "-c", "user.email=a@example.com"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "content"], check=True)
+
+    outputs, env = _run_install(repo, temp)
+    key, prefix = outputs["cache-key"], outputs["cache-prefix"]
+    assert re.fullmatch(rf"pipeline-Linux-{re.escape(__version__)}-py3\.\d+-[0-9a-f]{{16}}-", prefix), prefix
+    assert key.startswith(prefix) and re.fullmatch(r"[0-9a-f]{24}", key[len(prefix):]) and len(key) < 512
+    # Only the compile cache and its key file, kept in the runner's temporary folder, where
+    # the tool (which every later step finds through the environment) keeps it.
+    assert outputs["cache-path"].splitlines() == [".pipeline/cache", f"{temp}/pipeline/blob.key"]
+    assert env == {KEY_FILE_ENV: f"{temp}/pipeline/blob.key"}
+
+    def key_after(change: str) -> str:
+        (repo / change).parent.mkdir(parents=True, exist_ok=True)
+        (repo / change).write_text("changed\n")
+        subprocess.run([*git, "add", "-f", change], check=True)  # -f: .pipeline/ is ignored, a commit can hold it
+        subprocess.run([*git, "commit", "-qm", change], check=True)
+        return _run_install(repo, temp)[0]["cache-key"]
+
+    assert key_after("state/state.json") == key  # the state is not what the cache is made of
+    edited = key_after("content/posts/new.yaml")
+    assert edited != key and edited.startswith(prefix)  # the content is, and the tool's prefix stays
+    assert key_after("pipeline.yaml") not in (key, edited)
+    # A commit that brings .pipeline/ gets no key: no cache is restored over it, none saved.
+    assert key_after(".pipeline/cache/compile.marshal") == ""

@@ -31,7 +31,7 @@ STANDINS = Path(__file__).resolve().parent / "actions"
 #: GitHub's actions the workflows may use, by name: each has its stand-in here.
 KNOWN = {"actions/checkout": "checkout", "actions/setup-python": "setup-python",
          "actions/upload-artifact": "upload-artifact", "actions/download-artifact": "download-artifact",
-         "actions/github-script": "github-script"}
+         "actions/github-script": "github-script", "actions/cache": "cache"}
 USES = re.compile(r"^\s*(?:-\s*)?uses:\s*([^\s#]+)", re.MULTILINE)
 
 
@@ -96,8 +96,8 @@ class Loop:
 
     def __post_init__(self) -> None:
         self.home, self.origins, self.work = self.root / "home", self.root / "origins", self.root / "work"
-        self.artifacts = self.root / "artifacts"
-        for folder in (self.home, self.origins, self.artifacts):
+        self.artifacts, self.caches = self.root / "artifacts", self.root / "caches"
+        for folder in (self.home, self.origins, self.artifacts, self.caches):
             folder.mkdir(parents=True)
         (self.home / ".gitconfig").write_text(
             "[user]\n\tname = Author\n\temail = author@acme.example\n[init]\n\tdefaultBranch = main\n"
@@ -136,6 +136,7 @@ class Loop:
                 "GH_PROMPT_DISABLED": "1", "HTTP_PROXY": proxy, "HTTPS_PROXY": proxy, "http_proxy": proxy,
                 "https_proxy": proxy, "NO_PROXY": "127.0.0.1,::1", "no_proxy": "127.0.0.1,::1",
                 "STANDIN_PYTHON_PACKAGES": sysconfig.get_paths()["purelib"],
+                "STANDIN_CACHE_DIR": str(self.root / "caches"), "STANDIN_DEFAULT_BRANCH": "main",
                 "XDG_CACHE_HOME": str(self.home / ".cache")}
 
     def git_at(self, where: Path, *args: str) -> str:
@@ -174,13 +175,19 @@ class Loop:
             if uses.startswith("./"):
                 continue  # the repository's own folder: nothing to fetch
             name, _, ref = uses.partition("@")
-            if name in KNOWN:
-                out.append(f"{uses}={STANDINS / KNOWN[name]}")
+            repo = "/".join(name.split("/")[:2])  # actions/cache/save is the save/ folder of actions/cache
+            if repo in KNOWN:
+                out.append(f"{repo}@{ref}={STANDINS / KNOWN[repo]}")
             elif name == self.tool_slug:
                 out.append(f"{uses}={self.export}")
             else:
                 raise AssertionError(f"the loop test has no stand-in for {uses}: act would fetch it")
-        return out
+        return sorted(set(out))
+
+    def cache_log(self) -> list[dict[str, Any]]:
+        """Every restore and save of GitHub's cache (the stand-in's), in order."""
+        log = self.caches / "log.jsonl"
+        return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
 
     tool_slug: str = "oneall-pipeline/pipeline"
 

@@ -11,24 +11,38 @@ errors → the fix, the merge publishes exactly the new post → a scheduled run
 nothing → a push of the state that is refused keeps the state as an artifact and stops
 the workflow → this repository's own layout on a push to main publishes nothing.
 
+Along the way, GitHub's cache (a stand-in that keeps its documented scopes): each apply on
+main saves the compile cache and its key file into main's scope, and nothing else; the
+pull request's plans restore main's, and save none; the merge's apply restores main's and
+never the pull request's, even under the very key it looks for; a scheduled run restores
+the same branch's cache and uses it (a result planted in it, as only a holder of the
+site's key could, is what the apply sees), and trusts no blob made with the key file
+alone, which any pull request's run can read.
+
 ``LOOP_WORKFLOWS=folder`` runs the scenario with the workflows of that folder instead
 (to show that it fails with the ``uses: ./`` workflows this repository had before).
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
 import shutil
+import subprocess
 import time
 import zipfile
+import zlib
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 
 from pipeline.apply.site import project_sandbox
+from pipeline.load.blobs import KEY_FILE_ENV, read_blob, write_blob
+from pipeline.load.cache import SHARDS
 from pipeline.load.project import load_project
 from pipeline.oneall.sandbox import SandboxServer
 from tests.helpers import REPO
@@ -95,6 +109,72 @@ def _comment_run(loop: Loop, plan_run_id: int, head: str, conclusion: str) -> An
     return run
 
 
+@contextmanager
+def _environ(**values: str | None) -> Iterator[None]:
+    """This process's environment with ``values`` set (None: unset), for blobs.py."""
+    saved = {name: os.environ.get(name) for name in values}
+    try:
+        for name, value in values.items():
+            os.environ.pop(name, None) if value is None else os.environ.__setitem__(name, value)
+        yield
+    finally:
+        for name, value in saved.items():
+            os.environ.pop(name, None) if value is None else os.environ.__setitem__(name, value)
+
+
+def _saved(loop: Loop, run_id: int | None = None) -> list[tuple[str, str]]:
+    """(scope, key) of each cache saved, by one run or all."""
+    return [(r["scope"], r["key"]) for r in loop.cache_log()
+            if r["op"] == "save" and r["saved"] and (run_id is None or r["run"] == str(run_id))]
+
+
+def _restored(loop: Loop, run_id: int) -> list[tuple[str | None, str | None]]:
+    """(scope, key) of what one run restored."""
+    return [(r["scope"], r["matched"]) for r in loop.cache_log() if r["op"] == "restore" and r["run"] == str(run_id)]
+
+
+def _entry(loop: Loop, scope: str, key: str) -> Path:
+    index = json.loads((loop.caches / "index.json").read_text())
+    folder: str = next(e["folder"] for e in index if e["scope"] == scope and e["key"] == key)
+    return loop.caches / folder
+
+
+WELCOME = "content/posts/2026-01-15-welcome.yaml"
+
+
+def _shard(entry: Path, shown: str = WELCOME) -> Path:
+    """The blob of the entry's compile cache that holds ``shown``'s result."""
+    return entry / f"workspace/.pipeline/cache/compile/{zlib.crc32(shown.encode()) % SHARDS:02x}.marshal"
+
+
+def _blob(entry: Path, *, site_key: bool) -> Any:
+    """The welcome post's part of the entry's compile cache as a run with its key file
+    reads it, holding the site's key (an apply) or not (a pull request's plan)."""
+    with _environ(**{KEY_FILE_ENV: str(entry / "temp/pipeline/blob.key"),
+                     "ONEALL_PRIVATE_KEY": KEYS[1] if site_key else None}):
+        return read_blob(_shard(entry))
+
+
+def _plant(entry: Path, problem: str, *, site_key: bool) -> bytes:
+    """The entry's compile cache made to say that the welcome post's file has ``problem``,
+    written with the entry's key file (which any pull request's run can read) and, with
+    ``site_key``, as only a holder of the site's private key could. Returns what it was."""
+    path = _shard(entry)
+    before, doc = path.read_bytes(), _blob(entry, site_key=True)
+    doc["entries"][WELCOME]["problems"] = [{"message": problem, "location": [WELCOME, 1, 1], "hint": None}]
+    with _environ(**{KEY_FILE_ENV: str(entry / "temp/pipeline/blob.key"),
+                     "ONEALL_PRIVATE_KEY": KEYS[1] if site_key else None}):
+        write_blob(path, doc)
+    return before
+
+
+def _key_for(loop: Loop, tool_key: str) -> str:
+    """The key the next run on main looks for: action.yml's, from its commit's trees."""
+    listed = subprocess.run(["git", "-C", str(loop.work), "ls-tree", "HEAD", "--", "pipeline.yaml", "content"],
+                            capture_output=True, check=True).stdout
+    return tool_key.rsplit("-", 1)[0] + "-" + hashlib.sha256(listed).hexdigest()[:24]
+
+
 def test_the_loop_from_pull_request_to_published_post(tmp_path: Path, onealls: SandboxServer) -> None:
     _tools()
     started = time.monotonic()
@@ -125,6 +205,18 @@ def _scenario(loop: Loop, oneall: SandboxServer) -> None:
     assert loop.origin_log()[0] == "pipeline: record what was published"
     state = json.loads(loop.origin_file("state/state.json"))
     assert sorted(state["resources"]) == ["posts/2026-01-15-welcome/page-post", "posts/2026-01-15-welcome/tweet"]
+    # It saved main's compile cache (the refused run saved none): the cache folder and its
+    # key file, nothing else, no secret, trusted by a run with the site's key and without.
+    [(scope, main_key)] = _saved(loop)
+    main_entry = _entry(loop, "refs/heads/main", main_key)
+    stored = sorted(p for p in main_entry.rglob("*") if p.is_file())
+    assert {str(p.relative_to(main_entry)).split("/")[0] for p in stored} == {"temp", "workspace"}
+    assert "temp/pipeline/blob.key" in [str(p.relative_to(main_entry)) for p in stored]
+    assert all(str(p.relative_to(main_entry)).startswith(("temp/pipeline/blob.key", "workspace/.pipeline/cache/"))
+               for p in stored), stored
+    assert _shard(main_entry) in stored
+    assert not any(key.encode() in p.read_bytes() for p in stored for key in KEYS)
+    assert _blob(main_entry, site_key=True) and _blob(main_entry, site_key=False)
 
     # A pull request: a new post, and the signature template reworded (which changes the
     # published posts too: `changed`, attributed to the pull request through the include).
@@ -152,6 +244,9 @@ def _scenario(loop: Loop, oneall: SandboxServer) -> None:
     assert {"index.html", "preview.css", "calendar.ics", "cards/posts.html"} <= set(preview.namelist())
     assert "Spring is here at Acme" in preview.read("index.html").decode()  # the pull request's own, first
     assert len(_posts(oneall)) == 2  # a plan sends nothing
+    # The pull request's plan restored main's cache (the newest of this tool: the content
+    # differs), and saved none.
+    assert _restored(loop, 201) == [("refs/heads/main", main_key)] and _saved(loop, 201) == []
 
     comment1 = _comment_run(loop, 201, loop.head("spring"), "success")
     assert comment1.job() == "success", comment1
@@ -205,8 +300,18 @@ def _scenario(loop: Loop, oneall: SandboxServer) -> None:
     loop.git("checkout", "-q", "main")
     loop.git("merge", "-q", "--no-ff", "-m", "Merge pull request #7", "spring")
     loop.git("push", "-q", "origin", "main")
-    merged = loop.act("push", "apply.yml", push)
+    # What a pull request's own run could save (its author can change plan.yml): the very
+    # key the merge's apply looks for, in the pull request's scope. Never restored on main.
+    merged_key = _key_for(loop, main_key)
+    index = json.loads((loop.caches / "index.json").read_text())
+    shutil.copytree(main_entry, loop.caches / "entries/pr")
+    index.append({**next(e for e in index if e["key"] == main_key), "scope": "refs/pull/7/merge",
+                  "key": merged_key, "seq": 99, "folder": "entries/pr"})
+    (loop.caches / "index.json").write_text(json.dumps(index))
+    merged = loop.act("push", "apply.yml", push, run_id=401)
     assert merged.job() == "success", merged
+    assert _restored(loop, 401) == [("refs/heads/main", main_key)]
+    assert _saved(loop, 401) == [("refs/heads/main", merged_key)]
     posts = _posts(oneall)
     assert len(posts) == 3 and "Spring has come at Acme" in json.dumps(posts[2]), posts[2:]
     state = json.loads(loop.origin_file("state/state.json"))
@@ -215,9 +320,24 @@ def _scenario(loop: Loop, oneall: SandboxServer) -> None:
     # A scheduled run: nothing to do, nothing sent, nothing committed.
     loop.git("pull", "-q", "origin", "main")
     commits = loop.origin_log()
-    scheduled = loop.act("schedule", "apply.yml", {"schedule": "*/15 * * * *"})
+    scheduled = loop.act("schedule", "apply.yml", {"schedule": "*/15 * * * *"}, run_id=402)
     assert scheduled.job() == "success", scheduled
     assert len(_posts(oneall)) == 3 and loop.origin_log() == commits
+    assert _restored(loop, 402) == [("refs/heads/main", merged_key)] and _saved(loop, 402) == []
+
+    # The scheduled run used that cache rather than compiling again: a result planted in it,
+    # as only a holder of the site's key could, is what the apply sees. One made with the
+    # key file alone (which a pull request's run can read) is not: it compiles afresh.
+    merged_entry = _entry(loop, "refs/heads/main", merged_key)
+    original = _plant(merged_entry, "planted in main's cache", site_key=True)
+    warm = loop.act("schedule", "apply.yml", {"schedule": "*/15 * * * *"}, run_id=403)
+    assert warm.job() == "failure" and "planted in main's cache" in warm.log, warm
+    _plant(merged_entry, "planted by a pull request", site_key=False)
+    forged = loop.act("schedule", "apply.yml", {"schedule": "*/15 * * * *"}, run_id=404)
+    assert forged.job() == "success" and "planted" not in forged.log, forged
+    assert _restored(loop, 403) == _restored(loop, 404) == [("refs/heads/main", merged_key)]
+    assert len(_posts(oneall)) == 3 and loop.origin_log() == commits
+    _shard(merged_entry).write_bytes(original)
 
     # A post published, then the push of its state refused: the state is kept as an
     # artifact, and the workflow stops itself so that no run publishes it again.

@@ -12,7 +12,8 @@ from pipeline.oneall.sandbox import SandboxServer
 from tests.helpers import LAUNCH, Project, post_bodies
 
 CACHE = ".pipeline/cache/compile"
-HEADER = len(b"pipeline-blob-1\n") + 32
+MAGIC = b"pipeline-blob-2\n"
+HEADER = len(MAGIC) + 64  # the key file's MAC and the site key's
 
 
 def _shards(project: Project) -> list[Path]:
@@ -23,7 +24,7 @@ def _shards(project: Project) -> list[Path]:
 
 def _forge(project: Project, mac: bytes | None) -> None:
     """Rewrite the cache so that the launch tweet's file compiles to another text
-    (``mac`` None: each shard keeps its old MAC, now over other bytes)."""
+    (``mac`` None: each shard keeps its old MACs, now over other bytes)."""
     for path in _shards(project):
         data = path.read_bytes()
         doc = marshal.loads(data[HEADER:])
@@ -31,20 +32,19 @@ def _forge(project: Project, mac: bytes | None) -> None:
             for action in entry["actions"]:
                 if "message" in action["request"]:
                     action["request"]["message"] = "EVIL TEXT NOBODY REVIEWED"
-        path.write_bytes(b"pipeline-blob-1\n" + (data[len(b"pipeline-blob-1\n"):HEADER] if mac is None else mac)
-                         + marshal.dumps(doc))
+        path.write_bytes(MAGIC + (data[len(MAGIC):HEADER] if mac is None else mac) + marshal.dumps(doc))
 
 
 def test_a_forged_cache_entry_never_stands_for_the_file(
         project: Project, sandbox: SandboxServer, site_env: dict[str, str]) -> None:
     project.manifest("posts/launch", LAUNCH)
     assert "EVIL" not in project.run("plan", env=site_env).output  # writes the cache
-    for mac in (b"\0" * 32, None):
+    for mac in (b"\0" * 64, None):
         _forge(project, mac)  # a MAC made up, or the old file's MAC over other bytes
         # JSON plans in full, from the compile cache (never from a remembered summary).
         planned = project.run("plan", "--format", "json", env=site_env)
         assert planned.exit_code == 0 and "EVIL" not in planned.output and "is out!" in planned.output
-    _forge(project, b"\0" * 32)
+    _forge(project, b"\0" * 64)
     assert project.run("apply", "--yes", env=site_env).exit_code == 0
     assert post_bodies(sandbox) and all("EVIL" not in str(body) for body in post_bodies(sandbox))
 
@@ -61,7 +61,7 @@ def test_a_cache_that_git_tracks_is_ignored_and_the_plan_says_so(
         planned = project.run("plan", "--format", fmt, env=site_env)
         assert planned.exit_code == 0
         assert "ignored the cache under .pipeline/" in planned.output.replace("\\", "")
-    _forge(project, b"\0" * 32)
+    _forge(project, b"\0" * 64)
     assert "EVIL" not in project.run("plan", "--format", "json", env=site_env).output
 
 
