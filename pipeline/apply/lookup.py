@@ -90,10 +90,10 @@ def _key(buf: mmap.mmap, at: int) -> tuple[str, int]:
     return key, at + 1 + len(line.encode()) - 1
 
 
-def _seek(buf: mmap.mmap, start: int, end: int, address: str) -> int | None:
-    """The first key line at or after ``start`` whose key is ``address``, by bisection
-    over byte offsets: the first line found after any offset has a key no smaller than
-    the lines before that offset."""
+def position(buf: mmap.mmap, start: int, end: int, address: str) -> int | None:
+    """The first key line after ``start`` (a newline) whose key is no smaller than
+    ``address``, by bisection over byte offsets: the first line found after any offset has
+    a key no smaller than the lines before that offset. None if every key is smaller."""
     lo, hi = start, end
     while lo < hi:
         mid = (lo + hi) // 2
@@ -103,7 +103,17 @@ def _seek(buf: mmap.mmap, start: int, end: int, address: str) -> int | None:
         else:
             lo = line + 1
     line = buf.find(_KEY_LINE, lo, end)
-    return line if line >= 0 and _key(buf, line)[0] == address else None
+    return line if line >= 0 else None
+
+
+def key_at(buf: mmap.mmap, line: int) -> str:
+    """The key of the key line at ``line`` (its newline)."""
+    return _key(buf, line)[0]
+
+
+def _seek(buf: mmap.mmap, start: int, end: int, address: str) -> int | None:
+    line = position(buf, start, end, address)
+    return line if line is not None and _key(buf, line)[0] == address else None
 
 
 def _record(buf: mmap.mmap, at: int, end: int) -> Record | None:
