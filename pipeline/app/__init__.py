@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pipeline.app.adopt import (import_one as import_one, refresh as refresh)
-    from pipeline.app.applying import (Applied as Applied, apply as apply)
+    from pipeline.app.applying import (Applied as Applied, apply as apply, apply_workspace as apply_workspace)
     from pipeline.app.harvest import (import_generate as import_generate)
     from pipeline.app.planning import (inputs_digest as inputs_digest, make_plan as make_plan, plan as plan, plan_and_remember as plan_and_remember, plan_command as plan_command)
     from pipeline.app.previewing import (calendar_command as calendar_command, preview_command as preview_command)
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 _WHERE = {
     "adopt": ("import_one", "refresh"),
-    "applying": ("Applied", "apply"),
+    "applying": ("Applied", "apply", "apply_workspace"),
     "harvest": ("import_generate",),
     "planning": ("inputs_digest", "make_plan", "plan", "plan_and_remember", "plan_command"),
     "previewing": ("calendar_command", "preview_command"),

@@ -47,7 +47,7 @@ _FORMAT = 2
 _MOST_FILES, _MOST_ACTIONS = 200, 5000
 
 
-def _state_digests(workspace: Workspace) -> tuple[str | None, str | None]:
+def state_digests(workspace: Workspace) -> tuple[str | None, str | None]:
     """The digests of the state snapshot (streamed: it can be a hundred megabytes) and
     of its journal; None for a file that does not exist."""
     store = workspace.store()
@@ -80,18 +80,19 @@ def _plan_of(blob: dict[str, Any], now: datetime) -> Plan | None:
 def remembered_plan(workspace: Workspace, prints: Fingerprint, now: datetime) -> Plan | None:
     """The summary of the last plan, if nothing it rests on has changed since."""
     blob = _summary(workspace)
-    if blob is None or blob.get("key") != _key(workspace, prints, _state_digests(workspace)):
+    if blob is None or blob.get("key") != _key(workspace, prints, state_digests(workspace)):
         return None
     return _plan_of(blob, now)
 
 
-def from_memory(workspace: Workspace, prints: Fingerprint, now: datetime) -> Plan | None:
+def from_memory(workspace: Workspace, prints: Fingerprint, now: datetime,
+                state: tuple[str | None, str | None] | None = None) -> Plan | None:
     """The remembered plan if nothing changed, else the incremental plan if it can be
-    made, else None (plan in full)."""
+    made, else None (plan in full). ``state``: the state's digests, if already taken."""
     blob = _summary(workspace)
     if blob is None:
         return None
-    state = _state_digests(workspace)
+    state = state or state_digests(workspace)
     if blob.get("key") == _key(workspace, prints, state):
         return _plan_of(blob, now)
     return _incremental(workspace, prints, now, blob, state)
@@ -152,7 +153,7 @@ def incremental_plan(workspace: Workspace, prints: Fingerprint, now: datetime) -
     """The last plan with the changed files' part planned again, or None where a full
     plan is needed (see the module's docstring)."""
     blob = _summary(workspace)
-    return None if blob is None else _incremental(workspace, prints, now, blob, _state_digests(workspace))
+    return None if blob is None else _incremental(workspace, prints, now, blob, state_digests(workspace))
 
 
 def _incremental(workspace: Workspace, prints: Fingerprint, now: datetime, blob: dict[str, Any],

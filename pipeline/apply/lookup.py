@@ -29,13 +29,19 @@ _DECODER = json.JSONDecoder()
 
 
 def digest(path: str) -> str | None:
-    """The SHA-256 of a snapshot's bytes, read without following a symlink; None if absent."""
+    """The SHA-256 of a snapshot's bytes, read without following a symlink; None if absent,
+    a word that matches no digest if it cannot be read."""
     try:
         fd = os.open(path, os.O_RDONLY | NOFOLLOW)
     except FileNotFoundError:
         return None
+    except OSError as exc:  # a symlink, a folder: matches nothing; the full load says what is wrong
+        return f"unreadable: {exc.errno}"
     with os.fdopen(fd, "rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
+        try:
+            return hashlib.file_digest(fh, "sha256").hexdigest()
+        except OSError as exc:
+            return f"unreadable: {exc.errno}"
 
 
 def canonical(snapshot: bytes, serialized: bytes) -> bool:

@@ -119,8 +119,8 @@ def apply(ctx: click.Context, planfile: Path | None, yes: bool, replace: tuple[s
     if planfile is None and not yes and not sys.stdin.isatty():
         raise UserError("apply asks for confirmation, but stdin is not a terminal: pass --yes")
     saved = _read_plan(planfile) if planfile is not None else None
-    loaded = app.load(start(ctx))
-    announce(loaded.site)
+    workspace = app.open_workspace(start(ctx))
+    announce(workspace.site)
     tty = sys.stdout.isatty()
     progress: list[Any] = []  # made once the plan is confirmed
 
@@ -139,7 +139,7 @@ def apply(ctx: click.Context, planfile: Path | None, yes: bool, replace: tuple[s
         if update:
             echo(update.removeprefix("\r"), nl=not tty, control="\r" if update.startswith("\r") else "")
 
-    applied = app.apply(loaded, saved=saved, confirm=confirm, on_event=on_event,
+    applied = app.apply_workspace(workspace, saved=saved, confirm=confirm, on_event=on_event,
                         parallelism=parallelism, lock_timeout=lock_timeout, replace=frozenset(replace),
                         confirm_state=confirm_state or None, sandbox=sandbox,
                         publish_overdue=frozenset(publish_overdue))

@@ -1,0 +1,147 @@
+"""An apply of a few changed files holds only the records it can touch, and does exactly
+what an apply with everything loaded does: the same requests, the same state."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipeline.apply import partial
+from pipeline.oneall.sandbox import SandboxServer
+from tests.helpers import CONFIG, Project
+
+FILES = {
+    "posts/a": """
+        actions:
+          hero:
+            type: twitter.picture
+            identity: acme-twitter
+            url: https://cdn.acme.example/a.png
+          tweet:
+            type: twitter.post
+            identity: acme-twitter
+            message: "A is out {% include 'signature.j2' %}"
+            attachments: [{ref: hero}]
+    """,
+    "posts/b": """
+        actions:
+          post:
+            type: facebook.page.post
+            identity: acme-facebook
+            page: "1093847562"
+            message: "B, first words"
+    """,
+    "posts/c": """
+        actions:
+          tweet:
+            type: twitter.post
+            identity: acme-twitter
+            message: "C, to be deleted ({{ product }})"
+    """,
+    "boards/r": """
+        actions:
+          board:
+            type: pinterest.board
+            identity: acme-pinterest
+            name: Rockets
+          pin:
+            type: pinterest.pin
+            identity: acme-pinterest
+            board: {ref: board}
+            picture: https://cdn.acme.example/rocket.png
+            description: "first pin"
+    """,
+}
+
+
+def _change(project: Project) -> None:
+    """An edit (PUT), a delete, a new tweet that uses a picture published long ago (its id
+    comes from the state), and a new pin on a published board."""
+    project.manifest("posts/b", FILES["posts/b"].replace("first words", "better words"))
+    project.manifest("posts/c", FILES["posts/c"].rstrip() + "\n            deleted: true\n")
+    project.manifest("posts/d", """
+        actions:
+          tweet:
+            type: twitter.post
+            identity: acme-twitter
+            message: "D uses A's picture ({{ product }})"
+            attachments: [{ref: posts/a/hero}]
+    """)
+    project.manifest("boards/r", FILES["boards/r"].rstrip() + """
+          pin2:
+            type: pinterest.pin
+            identity: acme-pinterest
+            board: {ref: board}
+            picture: https://cdn.acme.example/rocket2.png
+            description: "second pin"
+    """)
+
+
+def _essence(project: Project) -> dict[str, Any]:
+    """Each record as both twins must have it (their texts differ by name, hence their
+    digests; that every digest is right, the plan after the apply shows)."""
+    text = (project.root / "state/state.json").read_text()
+    state = json.loads(text.replace("Rocket Quick", "Rocket Full").replace("RocketQuick", "RocketFull"))
+    return {a: (r["type"], r["identity"], r["status"], r.get("request"), sorted(r.get("result", {})))
+            for a, r in state["resources"].items()}
+
+
+def _run(project: Project, env: dict[str, str], sandbox: SandboxServer, in_part: bool,
+         monkeypatch: pytest.MonkeyPatch) -> tuple[list[tuple[str, str]], dict[str, Any], int]:
+    for name, text in FILES.items():
+        project.manifest(name, text)
+    assert project.run("apply", "--yes", env=env).exit_code == 0
+    assert project.run("plan", env=env).exit_code == 0  # remembers the plan
+    _change(project)
+    if not in_part:
+        (project.root / ".pipeline/cache/plan.marshal").unlink()
+    saves: list[int] = []
+    real = partial.PartialStore.save
+
+    def counted(self: partial.PartialStore, state: Any) -> None:
+        saves.append(len(state.resources))
+        real(self, state)
+
+    monkeypatch.setattr(partial.PartialStore, "save", counted)
+    before = len(sandbox.sandbox.received)
+    applied = project.run("apply", "--yes", env=env)
+    assert applied.exit_code == 0, applied.output
+    monkeypatch.setattr(partial.PartialStore, "save", real)
+    sent = sorted((r.method, r.path.split("/")[1]) for r in sandbox.sandbox.received[before:])
+    again = project.run("plan", "--detailed-exitcode", env=env)
+    assert again.exit_code == 0, again.output  # nothing left to do
+    assert len(saves) == (1 if in_part else 0)
+    return sent, _essence(project), (saves[0] if saves else 0)
+
+
+def test_an_apply_in_part_does_what_an_apply_in_full_does(
+        tmp_path: Path, sandbox: SandboxServer, site_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    full = Project(tmp_path / "full")
+    quick = Project(tmp_path / "quick")
+    for p, name in ((full, "Full"), (quick, "Quick")):  # one sandbox: tweets must differ
+        p.write("pipeline.yaml", CONFIG.replace("Acme Rocket", f"Acme Rocket {name}"))
+        p.write("content/templates/signature.j2", "#{{ product | replace(' ', '') }}\n")
+    sent_full, state_full, _ = _run(full, site_env, sandbox, False, monkeypatch)
+    sent_quick, state_quick, held = _run(quick, site_env, sandbox, True, monkeypatch)
+    assert sent_quick == sent_full  # a tweet and a pin posted, an edit, a delete
+    assert sent_full == [("DELETE", "update"), ("POST", "push"), ("POST", "push"), ("PUT", "update")]
+    assert state_quick == state_full
+    assert 0 < held < len(state_quick)  # it held a part of the state, not all of it
+
+
+def test_a_move_or_an_unknown_outcome_takes_the_full_path(
+        project: Project, sandbox: SandboxServer, site_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, text in FILES.items():
+        project.manifest(name, text)
+    assert project.run("apply", "--yes", env=site_env).exit_code == 0
+    assert project.run("plan", env=site_env).exit_code == 0
+    shutil.move(project.root / "content/boards/r.yaml", project.root / "content/boards/moved.yaml")
+    saves: list[int] = []
+    monkeypatch.setattr(partial.PartialStore, "save", lambda self, state: saves.append(1))
+    applied = project.run("apply", "--yes", env=site_env)
+    assert applied.exit_code == 0 and "moved" in applied.output
+    assert saves == []
