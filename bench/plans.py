@@ -5,13 +5,14 @@ from __future__ import annotations
 import itertools
 import shutil
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from processes import Run, cli
-from repository import EDITED_ADDRESSES, NEW_DIR, change, csafe_parse, generate, publish_everything, recorded
+from repository import NEW_DIR, change, csafe_parse, recorded
 
 #: Every change made in a run of the benchmark has a number of its own, so that its
 #: text was never compiled before.
@@ -28,11 +29,12 @@ def prepare(root: Path, count: int) -> int:
     written into the sandbox state directly, and that one (the manifest every change
     edits) published by ``pipeline apply`` itself, which proves that the CLI reads the
     state written here and leaves the compile cache warm. Returns the actions recorded."""
-    say(f"generating {count:,} manifests in {root}")
-    generate(root, count)
-    say("recording them as published")
-    state_file = publish_everything(root, skip=EDITED_ADDRESSES)
-    assert state_file == root / ".pipeline" / "sandbox" / "state.json", state_file
+    say(f"generating {count:,} manifests in {root} and recording them as published")
+    # In a process of its own, so that this one does not keep the project's memory.
+    written = subprocess.run([sys.executable, str(Path(__file__).with_name("repository.py")), str(root), str(count)],
+                             check=True, capture_output=True, text=True).stdout.strip()
+    state_file = root / ".pipeline" / "sandbox" / "state.json"
+    assert Path(written) == state_file, written
     before = recorded(state_file)
     say(f"{before:,} actions recorded; publishing the last manifest through the CLI")
     seeded = cli(root, "apply", "--yes")

@@ -1,12 +1,14 @@
 """Running ``pipeline`` as a user does: a process of its own, start-up included.
 
-Each run is waited for with ``os.wait4``, whose resource usage gives the process's CPU
-time and its peak resident memory (``ru_maxrss``: the largest of the process and the
-children it waited for, such as a cold plan's compiling workers; not their sum).
+Each run is spawned and waited for (``os.wait4``) by ``spawn.py``, a small process of its
+own, whose resource usage gives the run's wall time, CPU time and peak resident memory
+(``ru_maxrss``: the largest of the process and the children it waited for, such as a
+cold plan's compiling workers; not their sum). ``spawn.py`` says why it is not done here.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import subprocess
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
+HERE = Path(__file__).resolve().parent
 #: Variables that would send a run to a real site, or make it behave as in CI: never
 #: inherited from the shell that runs the benchmark.
 SCRUBBED = ("ONEALL_", "GITHUB_", "PIPELINE_")
@@ -38,19 +41,19 @@ def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 
 def cli(root: Path, *args: str, env: Mapping[str, str] | None = None, ok: tuple[int, ...] = (0,)) -> Run:
     """``python -m pipeline --project ROOT ARGS`` in its own process, measured."""
-    log = root.parent / f".bench-{os.getpid()}-{time.monotonic_ns()}.log"
+    stem = root.parent / f".bench-{os.getpid()}-{time.monotonic_ns()}"
+    log, measured = stem.with_suffix(".log"), stem.with_suffix(".json")
     with open(log, "w+b") as out:
-        started = time.perf_counter()
-        process = subprocess.Popen([sys.executable, "-m", "pipeline", "--project", str(root), *args],
-                                   stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                   env=clean_env(env))
-        _, status, usage = os.wait4(process.pid, 0)
-        elapsed = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
+        subprocess.run([sys.executable, "-I", "-S", str(HERE / "spawn.py"), str(measured),
+                        sys.executable, "-m", "pipeline", "--project", str(root), *args],
+                       stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=clean_env(env),
+                       check=True)
         out.seek(0)
         output = out.read().decode("utf-8", "replace")
+    usage = json.loads(measured.read_text())
     log.unlink()
-    run = Run(elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, process.returncode, output)
+    measured.unlink()
+    run = Run(usage["seconds"], usage["cpu_seconds"], usage["peak_kb"] / 1024, usage["code"], output)
     if run.code not in ok:
         tail = "\n".join(output.splitlines()[-40:])
         raise SystemExit(f"pipeline {' '.join(args)} exited {run.code}:\n{tail}")
@@ -68,16 +71,18 @@ def median_time(runs: int, fn: Callable[[], Any], before: Callable[[], Any] = la
     return statistics.median(times)
 
 
-def median_run(runs: list[Run]) -> Run:
-    """The run of median wall time (its CPU and memory with it)."""
-    return sorted(runs, key=lambda r: r.seconds)[len(runs) // 2]
+@dataclass
+class Serving:
+    env: dict[str, str]  # what points a client at the sandbox
+    cpu_seconds: float = 0.0  # the sandbox's, known once it has stopped
 
 
 @contextmanager
-def sandbox_serve(root: Path, latency: float, db: Path) -> Iterator[dict[str, str]]:
+def sandbox_serve(root: Path, latency: float, db: Path) -> Iterator[Serving]:
     """``pipeline sandbox serve --latency`` in a process of its own, as a remote API would
-    be (sharing the client's interpreter lock would measure contention, not apply).
-    Yields the environment that points a client at it."""
+    be (sharing the client's interpreter lock would measure contention, not apply). Its
+    CPU time is measured too: on two cores, a sandbox that costs more per request than
+    the client would be what an apply's figure measures."""
     env = {"ONEALL_PUBLIC_KEY": "bench-public", "ONEALL_PRIVATE_KEY": "bench-private-key"}
     log = db.with_suffix(".log")
     with open(log, "wb") as out:
@@ -92,7 +97,11 @@ def sandbox_serve(root: Path, latency: float, db: Path) -> Iterator[dict[str, st
                 raise SystemExit(f"the sandbox did not start:\n{log.read_text()}")
             time.sleep(0.05)
         env["ONEALL_API_BASE"] = first.split(" on ", 1)[1].split(" ", 1)[0]
-        yield env
+        serving = Serving(env)
+        yield serving
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        _, status, usage = os.wait4(server.pid, 0)
+        server.returncode = os.waitstatus_to_exitcode(status)
+        log.unlink(missing_ok=True)
+    serving.cpu_seconds = usage.ru_utime + usage.ru_stime

@@ -10,6 +10,7 @@ edited one (``change``), different on every call so that no cache already holds 
 from __future__ import annotations
 
 import json
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable
@@ -153,3 +154,8 @@ def csafe_parse(root: Path) -> None:
 
     for path in sorted((root / "content").rglob("*.yaml")):
         yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+
+
+if __name__ == "__main__":  # python bench/repository.py ROOT COUNT: generate, publish all but EDITED
+    generate(Path(sys.argv[1]), int(sys.argv[2]))
+    print(publish_everything(Path(sys.argv[1]), skip=EDITED_ADDRESSES))
