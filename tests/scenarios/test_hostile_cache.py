@@ -71,3 +71,26 @@ def test_the_key_that_proves_a_cache_lives_outside_the_repository(project: Proje
     key = key_path()
     assert key.is_file() and project.root not in key.parents
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
+
+
+def test_a_forged_remembered_plan_never_stands_for_the_plan_nor_for_an_apply(
+        project: Project, sandbox: SandboxServer, site_env: dict[str, str]) -> None:
+    """The remembered plan and graph (.pipeline/cache/plan.marshal, graph.marshal) make
+    plans, and applies in part: forged, with a made-up MAC or their own over other bytes,
+    they are not used."""
+    project.manifest("posts/launch", LAUNCH)
+    assert project.run("apply", "--yes", env=site_env).exit_code == 0
+    assert project.run("plan", env=site_env).exit_code == 0  # remembers it
+    project.manifest("posts/more", LAUNCH.replace("is out!", "is really out!"))
+    for mac in (b"\0" * 64, None):
+        summary = project.root / ".pipeline/cache/plan.marshal"
+        data = summary.read_bytes()
+        doc = marshal.loads(data[HEADER:])
+        doc["plan"]["changes"] = []  # "nothing to do", and nothing more to do
+        doc["plan"]["noop_omitted"] = 99
+        summary.write_bytes(MAGIC + (data[len(MAGIC):HEADER] if mac is None else mac) + marshal.dumps(doc))
+        planned = project.run("plan", env=site_env)
+        assert planned.exit_code == 0 and "99" not in planned.output and "posts/more/tweet" in planned.output
+    before = len(post_bodies(sandbox))
+    assert project.run("apply", "--yes", env=site_env).exit_code == 0
+    assert len(post_bodies(sandbox)) == before + 2  # the new picture and its tweet
