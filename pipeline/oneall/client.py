@@ -42,6 +42,9 @@ from pipeline.oneall.answers import (VERBS, Envelope, judge, read_capped, retry_
                                      rfc2822, short, surely_unsent)
 from pipeline.redact import redact, register
 
+_UNSEEN = object()
+
+
 @dataclass(frozen=True)
 class Credentials:
     """A site's key pair; the private key never shows in a repr or a message."""
@@ -94,9 +97,10 @@ class OneAllClient:
                            basic_auth=f"{credentials.public_key}:{credentials.private_key}")}
         self._clock_lock = threading.Lock()
         self._clock_offset: timedelta | None = None
-        #: The last date string read and what it says: answers within one second carry
-        #: the same one, and parsing it is a good part of reading an answer.
-        self._last_date: tuple[str, datetime | None] = ("", None)
+        #: Date strings read lately and what they say: answers within one second carry
+        #: the same ones (the header's and the envelope's), and parsing them is a good
+        #: part of reading an answer.
+        self._dates: dict[str, datetime | None] = {}
 
     def close(self) -> None:
         self._pool.close()
@@ -164,11 +168,13 @@ class OneAllClient:
     def _learn_clock(self, said: str | None, received: float) -> None:
         if not said:
             return
-        last, when = self._last_date
-        if said != last:
+        when = self._dates.get(said, _UNSEEN)
+        if when is _UNSEEN:
             when = rfc2822(said)
-            self._last_date = (said, when)  # one tuple: a reader in another thread sees a pair
-        if when is not None:
+            if len(self._dates) >= 16:
+                self._dates.clear()  # the seconds gone by: the cache stays small
+            self._dates[said] = when
+        if isinstance(when, datetime):
             with self._clock_lock:
                 self._clock_offset = when - datetime.fromtimestamp(received, timezone.utc)
 
