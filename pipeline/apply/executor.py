@@ -10,10 +10,10 @@ scheduling, the progress events and the result are the calling thread's alone, s
 callback that renders progress is never called from two threads.
 
 Durability: an intent is fsynced before its request is sent. An outcome is appended by
-its worker and fsynced by the calling thread before it is reported, once for all the
-outcomes it reports together (often an fsync made for another intent has covered them
-already): until then a crash reads the change back as unknown, as if the answer had
-never come.
+its worker, which goes on at once; it is reported (and what references it may start)
+only once an fsync has covered it: often one made for another request's intent, else
+the syncer thread's. Until then a crash reads the change back as unknown, as if the
+answer had never come. Nothing waits for a disk but the request whose intent it holds.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from pipeline.apply.queues import ReadyQueues
 from pipeline.apply.results import DONE, ApplyResult, Event, Outcome, Publisher, answer_ids
 from pipeline.apply.sending import Sending
 from pipeline.apply.store import StateStore
+from pipeline.apply.syncer import Syncer
 from pipeline.errors import ApiError, OutcomeUnknownError, PipelineError, TransportError
 from pipeline.model.plan import Change, Plan
 from pipeline.model.journal import Deleted, Edited, Event as JournalEvent, Failed, Intent, Published
@@ -47,6 +48,14 @@ class _Finished:
     result: Mapping[str, str] = field(default_factory=dict)
     #: The journal lines that must be durable before it is reported: its outcome's.
     journaled: int = 0
+
+
+def _drain(finished: SimpleQueue[Future[_Finished] | None]) -> list[Future[_Finished]]:
+    """The futures finished so far, waiting for at least one item (a future, or None)."""
+    items = [finished.get()]
+    while not finished.empty():
+        items.append(finished.get())
+    return [item for item in items if item is not None]
 
 
 class Executor:
@@ -89,11 +98,13 @@ class Executor:
             if count == 0:
                 queue.add(todo[key].identity, key)
         running: dict[Future[_Finished], str] = {}
-        # Workers hand back finished futures through this queue: waking for one costs the
-        # same whatever the number in flight (``wait`` would watch each of them, each time).
-        finished: SimpleQueue[Future[_Finished]] = SimpleQueue()
-        with ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="apply") as pool:
-            while queue or running:
+        # Workers hand back finished futures through this queue (waking for one costs the
+        # same whatever the number in flight); the syncer puts None in it after each fsync.
+        finished: SimpleQueue[Future[_Finished] | None] = SimpleQueue()
+        unreported: list[tuple[str, _Finished]] = []  # finished, not yet durable
+        with Syncer(self.store, finished) as syncer, \
+                ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="apply") as pool:
+            while queue or running or unreported:
                 while len(running) < self.parallelism:
                     taken = queue.take()
                     if taken is None:
@@ -108,17 +119,19 @@ class Executor:
                     future = pool.submit(self._one, change)
                     running[future] = key
                     future.add_done_callback(finished.put)
-                if not running:
+                if not (running or unreported):
                     continue
-                done = [finished.get()]
-                while not finished.empty():
-                    done.append(finished.get())
-                done.sort(key=running.__getitem__)
-                outcomes = [future.result() for future in done]  # re-raises a bug
-                self.store.sync(max(o.journaled for o in outcomes))  # durable before reported
-                for future, outcome in zip(done, outcomes):
+                for future in _drain(finished):
                     key = running.pop(future)
-                    queue.done(todo[key].identity)
+                    queue.done(todo[key].identity)  # its account may send its next request now
+                    unreported.append((key, future.result()))  # .result() re-raises a bug
+                syncer.check()
+                durable = self.store.synced
+                ready = sorted((u for u in unreported if u[1].journaled <= durable), key=lambda u: u[0])
+                unreported = [u for u in unreported if u[1].journaled > durable]
+                if unreported:
+                    syncer.ask()
+                for key, outcome in ready:
                     self._report(key, outcome, result)
                     if outcome.outcome not in DONE:
                         for user in users[key]:
