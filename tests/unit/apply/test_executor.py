@@ -131,3 +131,17 @@ def test_an_intent_is_durable_before_its_request_leaves_and_an_outcome_before_it
                           loaded.tokens, parallelism=8, per_identity={"acme-twitter": 8}, on_event=on_event).run()
     assert len(result.published) == 40 and result.ok
     assert late == []
+
+
+def test_every_request_in_flight_keeps_its_connection_open(project: Project, sandbox: SandboxServer,
+                                                         site_env: dict[str, str]) -> None:
+    """The client's pool holds as many connections as there are requests in flight:
+    a smaller one closes and reopens the extra ones for every request."""
+    project.write("pipeline.yaml", (project.root / "pipeline.yaml").read_text() + "per_identity:\n  twitter: 24\n")
+    project.write("content/posts/many.yaml", "actions:\n" + "".join(
+        f"  t{i}:\n    type: twitter.post\n    identity: acme-twitter\n    message: tweet {i}\n" for i in range(96)))
+    sandbox.sandbox.faults.latency = 0.05
+    applied = app.apply(app.load(project.root, env=site_env), parallelism=24)
+    assert applied.result is not None and len(applied.result.published) == 96
+    assert sandbox.sandbox.max_in_flight == 24
+    assert sandbox.httpd.accepted <= 24
