@@ -104,12 +104,11 @@ class Executor:
         unreported: list[tuple[str, _Finished]] = []  # finished, not yet durable
         with Syncer(self.store, finished) as syncer, \
                 ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="apply") as pool:
-            while queue or running or unreported:
-                while len(running) < self.parallelism:
-                    taken = queue.take()
-                    if taken is None:
-                        break
-                    key, change = taken, todo[taken]
+
+            def fill() -> None:
+                """Start ready changes while there is room."""
+                while len(running) < self.parallelism and (key := queue.take()) is not None:
+                    change = todo[key]
                     why = self._halt_reason if self._halt.is_set() else self.sending.unresolvable(change)
                     if why:
                         queue.done(change.identity)
@@ -119,12 +118,16 @@ class Executor:
                     future = pool.submit(self._one, change)
                     running[future] = key
                     future.add_done_callback(finished.put)
+
+            while queue or running or unreported:
+                fill()
                 if not (running or unreported):
                     continue
                 for future in _drain(finished):
                     key = running.pop(future)
                     queue.done(todo[key].identity)  # its account may send its next request now
                     unreported.append((key, future.result()))  # .result() re-raises a bug
+                fill()  # the slots just freed, before the reports below take their time
                 syncer.check()
                 durable = self.store.synced
                 ready = sorted((u for u in unreported if u[1].journaled <= durable), key=lambda u: u[0])
