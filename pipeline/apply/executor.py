@@ -163,7 +163,7 @@ class Executor:
 
     def _commit(self, event: JournalEvent, *, durable: bool = True) -> None:
         """Journal ``event`` and fold it into the state; ``durable``: fsynced before returning
-        (otherwise the calling thread syncs it before reporting the outcome)."""
+        (an outcome is not: it is made durable before it is reported, see ``run``)."""
         with self._state_lock:
             self.store.commit(self.state, event, durable=False)
             self._mine.line = written = self.store.written
