@@ -140,8 +140,8 @@ def test_every_request_in_flight_keeps_its_connection_open(project: Project, san
     project.write("pipeline.yaml", (project.root / "pipeline.yaml").read_text() + "per_identity:\n  twitter: 24\n")
     project.write("content/posts/many.yaml", "actions:\n" + "".join(
         f"  t{i}:\n    type: twitter.post\n    identity: acme-twitter\n    message: tweet {i}\n" for i in range(96)))
-    sandbox.sandbox.faults.latency = 0.05
+    sandbox.sandbox.faults.latency = 0.1
     applied = app.apply(app.load(project.root, env=site_env), parallelism=24)
     assert applied.result is not None and len(applied.result.published) == 96
-    assert sandbox.sandbox.max_in_flight == 24
+    assert sandbox.sandbox.max_in_flight > 16  # more than a pool of 16 could have kept
     assert sandbox.httpd.accepted <= 24
