@@ -9,6 +9,7 @@ fsync made for another request's intent has covered the outcome already.
 from __future__ import annotations
 
 import threading
+import time
 from queue import SimpleQueue
 from typing import Any
 
@@ -18,6 +19,10 @@ from pipeline.apply.store import StateStore
 class Syncer:
     """A thread that fsyncs the journal when asked, then puts None in ``told``: outcomes
     become durable without their worker or the scheduler waiting for the disk."""
+
+    #: Seconds it waits, once asked, for an fsync made for an intent to cover the lines
+    #: it was asked about: then it makes none of its own, and the disk has one less to do.
+    linger = 0.002
 
     def __init__(self, store: StateStore, told: SimpleQueue[Any]) -> None:
         self.store, self.told = store, told
@@ -49,8 +54,10 @@ class Syncer:
             self._asked.clear()
             if self._stop:
                 return
+            asked = self.store.written  # every line it was asked about is counted here
+            time.sleep(self.linger)
             try:
-                self.store.sync()  # covers every line written before it was asked
+                self.store.sync(asked)
             except BaseException as exc:  # noqa: BLE001 - handed to the scheduler, which raises it
                 self._error = exc
                 self._stop = True
