@@ -8,21 +8,29 @@ that those actions returned (in this run, or in an earlier one).
 Threads: workers only send requests and commit journal events (under one lock); the
 scheduling, the progress events and the result are the calling thread's alone, so the
 callback that renders progress is never called from two threads.
+
+Durability: an intent is fsynced before its request is sent. An outcome is appended by
+its worker, which goes on at once; it is reported (and what references it may start)
+only once an fsync has covered it: often one made for another request's intent, else
+the syncer thread's. Until then a crash reads the change back as unknown, as if the
+answer had never come. Nothing waits for a disk but the request whose intent it holds.
 """
 
 from __future__ import annotations
 
 import threading
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from queue import SimpleQueue
 from typing import Any, Callable, Mapping
 
 from pipeline import catalog, clock
 from pipeline.apply.queues import ReadyQueues
 from pipeline.apply.results import DONE, ApplyResult, Event, Outcome, Publisher, answer_ids
+from pipeline.apply.sending import Sending
 from pipeline.apply.store import StateStore
-from pipeline.catalog import Kind
+from pipeline.apply.syncer import Syncer
 from pipeline.errors import ApiError, OutcomeUnknownError, PipelineError, TransportError
 from pipeline.model.plan import Change, Plan
 from pipeline.model.journal import Deleted, Edited, Event as JournalEvent, Failed, Intent, Published
@@ -38,6 +46,16 @@ class _Finished:
     outcome: Outcome
     detail: str = ""
     result: Mapping[str, str] = field(default_factory=dict)
+    #: The journal lines that must be durable before it is reported: its outcome's.
+    journaled: int = 0
+
+
+def _drain(finished: SimpleQueue[Future[_Finished] | None]) -> list[Future[_Finished]]:
+    """The futures finished so far, waiting for at least one item (a future, or None)."""
+    items = [finished.get()]
+    while not finished.empty():
+        items.append(finished.get())
+    return [item for item in items if item is not None]
 
 
 class Executor:
@@ -59,6 +77,8 @@ class Executor:
         self.on_event = on_event
         self.now = now
         self._state_lock = threading.Lock()
+        self.sending = Sending(state, self._state_lock, tokens)
+        self._mine = threading.local()  # the last journal line the worker thread wrote
         #: Set by a worker when OneAll refuses the keys or cannot be reached: every
         #: further request would fail alike. Written once, read by the scheduler.
         self._halt = threading.Event()
@@ -78,28 +98,45 @@ class Executor:
             if count == 0:
                 queue.add(todo[key].identity, key)
         running: dict[Future[_Finished], str] = {}
-        with ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="apply") as pool:
-            while queue or running:
-                while len(running) < self.parallelism:
-                    taken = queue.take()
-                    if taken is None:
-                        break
-                    key, change = taken, todo[taken]
-                    why = self._halt_reason if self._halt.is_set() else self._unresolvable(change)
+        # Workers hand back finished futures through this queue (waking for one costs the
+        # same whatever the number in flight); the syncer puts None in it after each fsync.
+        finished: SimpleQueue[Future[_Finished] | None] = SimpleQueue()
+        unreported: list[tuple[str, _Finished]] = []  # finished, not yet durable
+        with Syncer(self.store, finished) as syncer, \
+                ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="apply") as pool:
+
+            def fill() -> None:
+                """Start ready changes while there is room."""
+                while len(running) < self.parallelism and (key := queue.take()) is not None:
+                    change = todo[key]
+                    why = self._halt_reason if self._halt.is_set() else self.sending.unresolvable(change)
                     if why:
                         queue.done(change.identity)
                         self._skip(key, why, users, result)
                         continue
                     self.on_event(Event(key, "started"))
-                    running[pool.submit(self._one, change)] = key
-                if not running:
+                    future = pool.submit(self._one, change)
+                    running[future] = key
+                    future.add_done_callback(finished.put)
+
+            while queue or running or unreported:
+                fill()
+                if not (running or unreported):
                     continue
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in sorted(finished, key=lambda f: running[f]):
+                for future in _drain(finished):
                     key = running.pop(future)
-                    queue.done(todo[key].identity)
-                    self._report(key, future.result(), result)  # .result() re-raises a bug
-                    if future.result().outcome not in DONE:
+                    queue.done(todo[key].identity)  # its account may send its next request now
+                    unreported.append((key, future.result()))  # .result() re-raises a bug
+                fill()  # the slots just freed, before the reports below take their time
+                syncer.check()
+                durable = self.store.synced
+                ready = sorted((u for u in unreported if u[1].journaled <= durable), key=lambda u: u[0])
+                unreported = [u for u in unreported if u[1].journaled > durable]
+                if unreported:
+                    syncer.ask()
+                for key, outcome in ready:
+                    self._report(key, outcome, result)
+                    if outcome.outcome not in DONE:
                         for user in users[key]:
                             self._skip(user, f"references {key}, which was not published", users, result)
                         continue
@@ -122,51 +159,28 @@ class Executor:
         for user in users[key]:
             self._skip(user, f"references {key}, which was not published", users, result)
 
-    def _unresolvable(self, change: Change) -> str | None:
-        """Why a reference cannot be filled, if it cannot (called once its deps are done)."""
-        for dep in change.depends_on:
-            if self._id_of(dep) is None:
-                return f"references {dep}, which has no published id (pipeline state resolve can set it)"
-        return None
-
-    def _id_of(self, address: str) -> str | None:
-        with self._state_lock:
-            record = self.state.resources.get(address)
-        if record is None or record.status != "published":
-            return None
-        return record.result.get(catalog.BY_TYPE[record.type].id_field)
-
-    def _resolve(self, change: Change) -> dict[str, Any]:
-        endpoint = catalog.BY_TYPE[change.type]
-
-        def fill(value: Any) -> Any:
-            if isinstance(value, dict) and "ref" in value:
-                filled = self._id_of(value["ref"])
-                if filled is None:
-                    raise PipelineError(f"{change.address}: {value['ref']} has no id")
-                return filled
-            return value
-
-        values: dict[str, Any] = {}
-        for name, value in change.request.items():
-            kind = endpoint.by_name[name].kind
-            values[name] = [fill(v) for v in value] if kind is Kind.ID_LIST else fill(value)
-        return values
-
     # ------------------------------------------------------------ one change (a worker)
 
-    def _commit(self, event: JournalEvent) -> None:
-        """Journal ``event`` durably (before returning) and fold it into the state."""
+    def _commit(self, event: JournalEvent, *, durable: bool = True) -> None:
+        """Journal ``event`` and fold it into the state; ``durable``: fsynced before returning
+        (an outcome is not: it is made durable before it is reported, see ``run``)."""
         with self._state_lock:
             self.store.commit(self.state, event, durable=False)
-        self.store.sync()  # outside the lock: one fsync may cover several threads' events
+            self._mine.line = written = self.store.written
+        if durable:
+            self.store.sync(written)  # outside the lock: one fsync may cover several threads' events
 
     def _stamp(self) -> str:
         return clock.stamp(self.now())
 
     def _one(self, change: Change) -> _Finished:
+        self._mine.line = 0
+        finished = self._carry_out(change)
+        return replace(finished, journaled=self._mine.line)
+
+    def _carry_out(self, change: Change) -> _Finished:
         try:
-            values = self._values(change)
+            values = self.sending.values(change)
         except PipelineError as exc:  # before anything is written or sent
             return _Finished("failed", f"not sent: {exc}")
         # Any error from here on, once the intent is written, may have come after the
@@ -186,39 +200,9 @@ class Executor:
                 detail += "; an edit or a delete is safe to send again: the next apply does"
             return _Finished("unknown", detail)
 
-    def _values(self, change: Change) -> dict[str, Any]:
-        """What is sent: references filled with ids; for a delete, the literal values its
-        path needs from what was published (the post lives where it was sent, whatever
-        the manifest says now), the ids from the record. The resource path is built here,
-        before anything is written, so that one that cannot be built sends nothing."""
-        endpoint = catalog.BY_TYPE[change.type]
-        if change.kind == "delete":
-            record = change.record
-            sent = record.request if record is not None and record.request is not None else change.request
-            values = {k: v for k, v in sent.items() if not isinstance(v, (dict, list))}
-        else:
-            values = self._resolve(change)
-        try:
-            token = self._token(change)
-            if change.kind == "create":
-                endpoint.push_path(token, values)
-            else:
-                assert change.record is not None
-                endpoint.update_path(token, values, change.record.result)
-        except (ValueError, KeyError) as exc:
-            raise PipelineError(f"its resource path cannot be built: {exc}") from None
-        return values
-
-    def _token(self, change: Change) -> str:
-        """The account to send through: for an edit or a delete, the one that published
-        the post (a post cannot be reached through another account)."""
-        if change.kind != "create" and change.record is not None:
-            return self.tokens[change.record.identity]
-        return self.tokens[change.identity]
-
     def _refused(self, change: Change, exc: ApiError | TransportError) -> _Finished:
         """OneAll said no, or the request never left: surely nothing was done."""
-        self._commit(Failed(change.address, at=self._stamp(), verb=change.verb))
+        self._commit(Failed(change.address, at=self._stamp(), verb=change.verb), durable=False)
         detail = f"{exc.code} {exc.info}" if isinstance(exc, ApiError) else str(exc)
         if isinstance(exc, ApiError) and exc.code == 401:
             self._halt_reason = "not sent: OneAll refused the API keys (401)"
@@ -228,11 +212,14 @@ class Executor:
             self._halt.set()
         return _Finished("failed", detail)
 
-    def _intent(self, change: Change, values: Mapping[str, Any]) -> str:
+    def _intent(self, change: Change, values: Mapping[str, Any]) -> tuple[str, bool]:
+        """Journal the intent; returns when, and whether the change's request holds a secret."""
         attempted = self._stamp()
         # What was sent lets apply read a post back if the answer is lost, and plans show
-        # it as "old" later; a request holding a secret is not written down.
-        secret = contains_secret(values) or contains_secret(change.request)
+        # it as "old" later; a request holding a secret is not written down. The values
+        # differ from the request only where a reference was filled.
+        request_secret = contains_secret(change.request)
+        secret = request_secret or (values != change.request and contains_secret(values))
         replaces = change.record.model_dump(mode="json", exclude_none=True) \
             if change.replace and change.record is not None else None
         offset = self.publisher.clock_offset
@@ -242,18 +229,17 @@ class Executor:
             sent=None if secret or change.kind != "create" else dict(values),
             request=None if secret else change.request, replaces=replaces,
             clock_offset=offset.total_seconds() if offset is not None else None))
-        return attempted
+        return attempted, request_secret
 
     def _create(self, change: Change, values: dict[str, Any]) -> _Finished:
         endpoint = catalog.BY_TYPE[change.type]
-        attempted = self._intent(change, values)
-        data = self.publisher.push(endpoint, self._token(change), values)
+        attempted, secret = self._intent(change, values)
+        data = self.publisher.push(endpoint, self.sending.token(change), values)
         ids = answer_ids(endpoint, data)
-        secret = contains_secret(change.request)
         self._commit(Published(
             change.address, type=change.type, identity=change.identity, digest=change.digest,
             result=ids, at=self._stamp(), attempted_at=attempted,
-            request=None if secret else change.request))
+            request=None if secret else change.request), durable=False)
         detail = ""
         with self._state_lock:
             record = self.state.resources[change.address]
@@ -270,7 +256,7 @@ class Executor:
         stand_in = Change(kind="delete", address=address, type=old.type, identity=old.identity,
                           request=old.request or {}, digest=old.digest, record=old, superseded=True)
         try:
-            finished = self._delete(stand_in, self._values(stand_in))
+            finished = self._delete(stand_in, self.sending.values(stand_in))
         except Exception as exc:  # noqa: BLE001 - the new post is recorded whatever happens here
             return (f"the post it replaced may still be online ({redact(str(exc)) or type(exc).__name__}); "
                     "the next apply deletes it")
@@ -279,10 +265,10 @@ class Executor:
     def _update(self, change: Change, values: dict[str, Any]) -> _Finished:
         endpoint = catalog.BY_TYPE[change.type]
         assert change.record is not None
-        self._intent(change, values)
-        data = self.publisher.edit(endpoint, self._token(change), values, change.record.result)
+        _, secret = self._intent(change, values)
+        data = self.publisher.edit(endpoint, self.sending.token(change), values, change.record.result)
         self._commit(Edited(change.address, digest=change.digest, at=self._stamp(),
-                            request=None if contains_secret(change.request) else change.request))
+                            request=None if secret else change.request), durable=False)
         return _Finished("edited", "", answer_ids(endpoint, data) or change.record.result)
 
     def _delete(self, change: Change, values: dict[str, Any]) -> _Finished:
@@ -291,10 +277,10 @@ class Executor:
         self._intent(change, values)
         detail = ""
         try:
-            self.publisher.delete(endpoint, self._token(change), values, change.record.result)
+            self.publisher.delete(endpoint, self.sending.token(change), values, change.record.result)
         except ApiError as exc:
             if exc.code != 404:
                 raise
             detail = "already gone (404)"  # what the state records is no longer online
-        self._commit(Deleted(change.address, at=self._stamp(), superseded=change.superseded))
+        self._commit(Deleted(change.address, at=self._stamp(), superseded=change.superseded), durable=False)
         return _Finished("deleted", detail)

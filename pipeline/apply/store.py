@@ -2,14 +2,14 @@
 
 ``state.json`` is a snapshot, written atomically (temp file, fsync, ``os.replace``)
 with sorted keys so git diffs stay small. During an apply, every event is appended
-to ``state.json.journal`` and fsynced *before* the run goes on:
+to ``state.json.journal`` and fsynced before anything relies on it:
 
-- ``intent``: about to send a request for an address (write-ahead);
-- ``published``: OneAll answered with ids;
+- ``intent``: about to send a request for an address (fsynced before it is sent);
+- ``published``: OneAll answered with ids (fsynced before it is reported);
 - ``failed``: OneAll surely did not publish (an error answer, or nothing was sent).
 
 Loading replays the journal over the snapshot, so a run killed at any moment loses
-nothing it learned, and an intent with no outcome reads back as ``unknown``: never
+nothing it reported, and an intent with no outcome reads back as ``unknown``: never
 sent again by itself. Recording costs one append, whatever the size of the state.
 """
 
@@ -20,6 +20,7 @@ import hmac
 import json
 import os
 import socket
+import threading
 import time
 import uuid
 from contextlib import contextmanager
@@ -62,6 +63,8 @@ class StateStore:
         self.lock_path = path.with_name(path.name + ".lock")
         self.signature_path = path.with_name(path.name + ".sig")
         self._journal: Any = None
+        self.written = self.synced = 0  # lines journaled; how many an fsync made durable
+        self._sync_lock = threading.Lock()
         #: The MAC the next journal line chains to (see ``Signer.chain``).
         self._chain = digest_of(b"")
         #: With the site's key: every snapshot written is signed, and ``verify_origin``
@@ -226,8 +229,8 @@ class StateStore:
         """Journal ``event`` and fold it into ``state``: the one way the state changes.
 
         With ``durable=False`` the event is written but not yet fsynced: the caller
-        orders commits under its own lock and calls ``sync`` outside it, so that
-        concurrent requests share their fsyncs instead of queueing for them.
+        orders commits under its own lock and calls ``sync(store.written)`` outside it,
+        so that concurrent requests share their fsyncs instead of queueing for them.
         """
         self._append(event)
         fold(state, event)
@@ -246,17 +249,23 @@ class StateStore:
             line += "\t" + self._chain
         self._journal.write(line + "\n")
         self._journal.flush()
+        self.written += 1  # counted once the line is in the file, so an fsync covers it
 
-    def sync(self) -> None:
-        """Make every appended event durable."""
-        if self._journal is not None:
-            os.fsync(self._journal.fileno())
+    def sync(self, upto: int | None = None) -> None:
+        """Make the first ``upto`` events (default: all) durable before returning. Threads
+        syncing at once share fsyncs: one that began after a line was written covers it."""
+        with self._sync_lock:
+            if self.synced < (self.written if upto is None else upto) and self._journal is not None:
+                covered = self.written  # every line counted is in the file already
+                os.fsync(self._journal.fileno())
+                self.synced = covered
 
     def save(self, state: State) -> None:
         """Write the snapshot (serial bumped) and drop the journal it now contains."""
         if self._journal is not None:
             self._journal.close()
             self._journal = None
+        self.written = self.synced = 0
         state.serial += 1
         if not state.lineage:
             state.lineage = str(uuid.uuid4())

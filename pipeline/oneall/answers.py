@@ -16,9 +16,9 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-import requests
 import urllib3.exceptions
-from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+from urllib3 import BaseHTTPResponse
+from urllib3.exceptions import ConnectTimeoutError
 
 from pipeline.errors import AnswerNotDone, AnswerUnread, ApiError, OutcomeUnknownError
 from pipeline.redact import redact
@@ -33,7 +33,7 @@ VERBS = {"POST": "published", "PUT": "edited", "DELETE": "deleted"}
 
 
 # ---------------------------------------------------------------------- reading
-def read_capped(response: requests.Response, cap: int, budget: float) -> bytes | None:
+def read_capped(response: BaseHTTPResponse, cap: int, budget: float) -> bytes | None:
     """The whole body, or None when it is larger than ``cap`` (then left unread).
 
     The cap applies to the decoded bytes, so a compressed answer cannot unfold past it;
@@ -48,7 +48,7 @@ def read_capped(response: requests.Response, cap: int, budget: float) -> bytes |
     deadline = time.monotonic() + budget
     # read1 returns what one read from the socket gives, so the deadline is checked
     # between reads however slowly the bytes come (urllib3 < 2.3 has only read).
-    read = getattr(response.raw, "read1", None) or response.raw.read
+    read = getattr(response, "read1", None) or response.read
     buffer = bytearray()
     try:
         while True:
@@ -60,7 +60,7 @@ def read_capped(response: requests.Response, cap: int, budget: float) -> bytes |
                 return None
             if time.monotonic() > deadline:
                 raise AnswerUnread(f"the answer took longer than {budget:g}s to arrive")
-    except (urllib3.exceptions.HTTPError, OSError, requests.exceptions.RequestException) as exc:
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
         raise AnswerUnread(short(exc)) from None
 
 
@@ -99,7 +99,7 @@ class Envelope:
         )
 
 
-def judge(method: str, resource: str, response: requests.Response, body: bytes | None,
+def judge(method: str, resource: str, response: BaseHTTPResponse, body: bytes | None,
            envelope: Envelope | None, cap: int) -> dict[str, Any] | None:
     """What one complete answer proves: ``result.data`` (or None), or an error.
 
@@ -108,7 +108,7 @@ def judge(method: str, resource: str, response: requests.Response, body: bytes |
         ApiError: OneAll surely did not act (for GET: any answer that is no success).
         OutcomeUnknownError: a POST, PUT or DELETE may have been carried out.
     """
-    status = response.status_code
+    status = response.status
     writing = method != "GET"
     if 300 <= status < 400:
         where = redact(str(response.headers.get("Location") or "nowhere"))[:200]
@@ -142,21 +142,15 @@ def page_text(body: bytes | None) -> str:
 
 
 # ---------------------------------------------------------------------- small helpers
-def surely_unsent(exc: requests.exceptions.RequestException) -> bool:
-    """True only when the request cannot have reached the server."""
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return True
-    if isinstance(exc, requests.exceptions.ConnectionError):
-        reason = exc.args[0] if exc.args else None
-        inner = getattr(reason, "reason", reason)
-        return isinstance(inner, (NewConnectionError, ConnectTimeoutError))
-    return False
+def surely_unsent(exc: Exception) -> bool:
+    """True only when the request cannot have reached the server: no connection was
+    made (refused, timed out, a name that does not resolve), so nothing was sent."""
+    return isinstance(exc, ConnectTimeoutError)  # NewConnectionError and NameResolutionError too
 
 
 def short(exc: Exception) -> str:
-    inner = exc.args[0] if exc.args else exc
-    reason = getattr(inner, "reason", inner)
-    return str(reason)[:300]
+    reason = getattr(exc, "reason", None)  # a MaxRetryError names what went wrong inside it
+    return str(reason if reason is not None else exc)[:300]
 
 
 def rfc2822(value: str | None) -> datetime | None:

@@ -146,7 +146,6 @@ def check_targets(endpoint: Endpoint, store: Store, identity: Identity, values: 
         if len(types) > 1 and set(types) & set(spec.alone):
             raise SandboxRefusal(400, f"Invalid {endpoint.node_name}.{spec.wire_name}: "
                                f"a {' or '.join(spec.alone)} goes alone")
-    if endpoint.type == "twitter.post" and "message" in values:
-        for obj in store.live("twitter.post", identity.token):
-            if obj.get("sent", obj["fields"]).get("message") == values["message"]:
-                raise SandboxRefusal(409, "Status is a duplicate: Twitter refused the tweet")
+    if endpoint.type == "twitter.post" and isinstance(values.get("message"), str):
+        if store.tweets_saying(identity.token, values["message"]):
+            raise SandboxRefusal(409, "Status is a duplicate: Twitter refused the tweet")

@@ -9,6 +9,11 @@ An object is a dict: ``type`` (the endpoint), ``token`` (whose), ``date`` (RFC 2
 OneAll's clock), ``fields`` (as on the wire, after what the network rewrites),
 ``result`` (the Push result data), ``deleted`` (once deleted) and, when the network
 rewrote the text, ``sent`` (the fields as they were sent).
+
+Lookups that every Push or Update makes (an id, a tweet's text) go through indexes, so
+that a request costs the same with twenty thousand objects as with ten: an API that
+slows down as it fills would make a long apply measure the sandbox, not the client.
+The indexes only narrow the search: each candidate is checked as a scan would.
 """
 
 from __future__ import annotations
@@ -19,6 +24,10 @@ from pathlib import Path
 from typing import Any, Iterator, Literal, Mapping
 
 from pipeline import catalog
+
+#: Types that other objects live inside (a playlist's items, a board's pins): deleting
+#: one of these deletes its contents; deleting anything else looks no further.
+_CONTAINERS = frozenset(t for e in catalog.ENDPOINTS for f in e.fields if f.in_path for t in f.accepts)
 
 
 @dataclass
@@ -37,6 +46,10 @@ class Store:
         self.db_path = db_path
         self.identities: dict[str, Identity] = {}
         self.objects: list[dict[str, Any]] = []
+        #: Objects by each ``*_id`` of their result (ids never change once minted).
+        self._by_id: dict[str, list[dict[str, Any]]] = {}
+        #: Tweets by (owner, text as Twitter compares it), as of their creation or last edit.
+        self._by_text: dict[tuple[str, str], list[dict[str, Any]]] = {}
         if db_path and db_path.exists():
             self._load(db_path)
 
@@ -48,8 +61,25 @@ class Store:
         self._persist({"kind": "identity", "token": token, "network": network, "name": name})
 
     def add_object(self, stored: dict[str, Any]) -> None:
-        self.objects.append(stored)
+        self._add(stored)
         self._persist({"kind": "object", **stored})
+
+    def _add(self, obj: dict[str, Any]) -> None:
+        self.objects.append(obj)
+        for key, value in obj["result"].items():
+            if key.endswith("_id"):
+                self._by_id.setdefault(str(value), []).append(obj)
+        self._index_text(obj)
+
+    def _index_text(self, obj: dict[str, Any]) -> None:
+        text = tweet_text(obj)
+        if text is not None:
+            self._by_text.setdefault((obj["token"], text), []).append(obj)
+
+    def tweets_saying(self, token: str, text: str) -> list[dict[str, Any]]:
+        """``token``'s live tweets whose text (as first sent, unless edited since) is ``text``."""
+        return [o for o in self._by_text.get((token, text), ())
+                if not o.get("deleted") and tweet_text(o) == text]
 
     def live(self, type_name: str | None = None, token: str | None = None) -> Iterator[dict[str, Any]]:
         """Objects not deleted, oldest first."""
@@ -63,8 +93,8 @@ class Store:
         Raises:
             KeyError: none has. ValueError: several have (give ``type_name``).
         """
-        found = [o for o in self.live(type_name)
-                 if o["result"].get(catalog.BY_TYPE[o["type"]].id_field) == object_id]
+        found = [o for o in self._by_id.get(object_id, ()) if not o.get("deleted")
+                 and type_name in (None, o["type"]) and _own_id(o) == object_id]
         if not found:
             raise KeyError(object_id)
         if len(found) > 1:
@@ -73,8 +103,9 @@ class Store:
 
     def type_of(self, types: tuple[str, ...], object_id: str, token: str | None) -> str | None:
         """The type of the live object of one of ``types`` with this id (``token``'s, if given)."""
-        for obj in self.live(token=token):
-            if obj["type"] in types and obj["result"].get(catalog.BY_TYPE[obj["type"]].id_field) == object_id:
+        for obj in self._by_id.get(object_id, ()):
+            if not obj.get("deleted") and token in (None, obj["token"]) and obj["type"] in types \
+                    and _own_id(obj) == object_id:
                 return str(obj["type"])
         return None
 
@@ -87,8 +118,13 @@ class Store:
                 return obj["result"][name]
             return obj["fields"].get(endpoint.by_name[name].wire_name)
 
-        return [obj for obj in self.live(endpoint.type, token)
-                if all(str(value(obj, k)) == v for k, v in params.items())]
+        own = params.get(endpoint.id_field)
+        # Every object's result holds its own id (the minter always gives one): when the
+        # path names it, only the objects indexed under it can match.
+        candidates = self.live(endpoint.type, token) if own is None else (
+            o for o in self._by_id.get(own, ()) if not o.get("deleted") and o["type"] == endpoint.type
+            and o["token"] == token)
+        return [obj for obj in candidates if all(str(value(obj, k)) == v for k, v in params.items())]
 
     def board_id(self, token: str, board: str, *, by: Literal["name", "path"]) -> str | None:
         """The id of ``token``'s board named ``board`` (by its name), or whose id or
@@ -111,26 +147,30 @@ class Store:
         self._delete(obj)
         self._persist({"kind": "delete", **_key(obj)})
 
-    @staticmethod
-    def _edit(obj: dict[str, Any], changes: Mapping[str, Any]) -> None:
+    def _edit(self, obj: dict[str, Any], changes: Mapping[str, Any]) -> None:
         for name, value in changes.items():
             if value is None:
                 obj["fields"].pop(name, None)
             else:
                 obj["fields"][name] = value
         obj.pop("sent", None)  # what was sent first no longer describes it
+        self._index_text(obj)  # the old entry stays, and no longer matches its text
 
     def _delete(self, obj: dict[str, Any]) -> None:
         obj["deleted"] = True
-        endpoint = catalog.BY_TYPE[obj["type"]]
-        own_id = obj["result"].get(endpoint.id_field)
+        if obj["type"] not in _CONTAINERS:
+            return
+        own_id = _own_id(obj)
         for other in self.live(token=obj["token"]):
             for spec in catalog.BY_TYPE[other["type"]].fields:
                 if spec.in_path and obj["type"] in spec.accepts and other["fields"].get(spec.wire_name) == own_id:
                     other["deleted"] = True
 
     def _find(self, key: Mapping[str, Any]) -> dict[str, Any] | None:
-        return next((o for o in self.live(key["type"], key["token"]) if o["result"] == key["result"]), None)
+        own = key["result"].get(catalog.BY_TYPE[key["type"]].id_field)
+        candidates = self.live(key["type"], key["token"]) if own is None else self._by_id.get(str(own), ())
+        return next((o for o in candidates if not o.get("deleted") and o["type"] == key["type"]
+                     and o["token"] == key["token"] and o["result"] == key["result"]), None)
 
     def _load(self, path: Path) -> None:
         for line in path.read_text(encoding="utf-8").splitlines():
@@ -142,7 +182,7 @@ class Store:
             if kind == "identity":
                 self.identities[item["token"]] = Identity(**item)
             elif kind == "object":
-                self.objects.append(item)
+                self._add(item)
             elif (obj := self._find(item)) is not None:
                 if kind == "edit":
                     self._edit(obj, item["fields"])
@@ -160,3 +200,17 @@ class Store:
 def _key(obj: Mapping[str, Any]) -> dict[str, Any]:
     """What finds an object again in the db: its type, owner and result."""
     return {"type": obj["type"], "token": obj["token"], "result": obj["result"]}
+
+
+def _own_id(obj: Mapping[str, Any]) -> Any:
+    """The object's own id: ``<object>_id`` of its result."""
+    return obj["result"].get(catalog.BY_TYPE[obj["type"]].id_field)
+
+
+def tweet_text(obj: Mapping[str, Any]) -> str | None:
+    """What Twitter compares to find a duplicate: the text as it was sent (before its
+    links were shortened), or as edited since; None for anything but a tweet."""
+    if obj["type"] != "twitter.post":
+        return None
+    text = obj.get("sent", obj["fields"]).get("message")
+    return text if isinstance(text, str) else None

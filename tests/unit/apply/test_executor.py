@@ -86,3 +86,62 @@ def test_requests_per_identity_are_bounded_by_network(project: Project, sandbox:
     applied = app.apply(loaded, confirm=lambda plan: True, parallelism=8)
     assert applied.result is not None and applied.result.ok
     assert sandbox.sandbox.max_in_flight == 2
+
+
+def test_an_intent_is_durable_before_its_request_leaves_and_an_outcome_before_it_is_reported(
+        project: Project, sandbox: SandboxServer, site_env: dict[str, str]) -> None:
+    import json
+    from typing import Any, Callable
+
+    from pipeline import clock
+    from pipeline.app.planning import make_plan
+    from pipeline.apply import site
+    from pipeline.apply.executor import Executor
+    from pipeline.apply.results import Event
+
+    project.write("content/posts/many.yaml", "actions:\n" + "".join(
+        f"  t{i}:\n    type: twitter.post\n    identity: acme-twitter\n    message: tweet {i}\n" for i in range(40)))
+    sandbox.sandbox.faults.latency = 0.01
+    loaded = app.load(project.root, env=site_env)
+    store = loaded.store()
+    state = store.load_for_update()
+    late: list[str] = []
+
+    def durable(op: str, match: Callable[[dict[str, Any]], bool]) -> bool:
+        """Whether the journal line of this event is among those an fsync has covered."""
+        lines = [json.loads(line.split("\t")[0]) for line in store.journal_path.read_text().splitlines()]
+        return next(n for n, event in enumerate(lines, 1) if event["op"] == op and match(event)) <= store.synced
+
+    with site.publisher(loaded.site, loaded.project, parallelism=8) as client:
+        class Watching:
+            """The real client; each request checks first that its intent is durable."""
+
+            clock_offset = None
+
+            def push(self, endpoint: Any, token: str, values: dict[str, Any]) -> dict[str, Any]:
+                if not durable("intent", lambda e: e.get("sent") == values):
+                    late.append(f"intent {values}")
+                return client.push(endpoint, token, values)
+
+        def on_event(event: Event) -> None:
+            if event.outcome == "published" and not durable("published", lambda e: e["address"] == event.address):
+                late.append(f"published {event.address}")
+
+        result = Executor(make_plan(loaded, state, clock.now(), frozenset()), state, store, Watching(),  # type: ignore[arg-type]
+                          loaded.tokens, parallelism=8, per_identity={"acme-twitter": 8}, on_event=on_event).run()
+    assert len(result.published) == 40 and result.ok
+    assert late == []
+
+
+def test_every_request_in_flight_keeps_its_connection_open(project: Project, sandbox: SandboxServer,
+                                                         site_env: dict[str, str]) -> None:
+    """The client's pool holds as many connections as there are requests in flight:
+    a smaller one closes and reopens the extra ones for every request."""
+    project.write("pipeline.yaml", (project.root / "pipeline.yaml").read_text() + "per_identity:\n  twitter: 24\n")
+    project.write("content/posts/many.yaml", "actions:\n" + "".join(
+        f"  t{i}:\n    type: twitter.post\n    identity: acme-twitter\n    message: tweet {i}\n" for i in range(96)))
+    sandbox.sandbox.faults.latency = 0.1
+    applied = app.apply(app.load(project.root, env=site_env), parallelism=24)
+    assert applied.result is not None and len(applied.result.published) == 96
+    assert sandbox.sandbox.max_in_flight > 16  # more than a pool of 16 could have kept
+    assert sandbox.httpd.accepted <= 24

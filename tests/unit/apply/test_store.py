@@ -150,3 +150,67 @@ def test_every_event_kind_survives_the_journal_round_trip(tmp_path: Path) -> Non
     for event in events:
         store.commit(live, event)
     assert StateStore(tmp_path / "state.json", "acme").load() == live
+
+
+def test_a_sync_covers_every_line_written_before_it_and_only_those(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Group commit: threads share fsyncs, but a line is never reported durable before an
+    fsync that began after it was written (the real fsync runs; it is only counted)."""
+    store = StateStore(tmp_path / "state.json", "acme")
+    state = store.load()
+    fsyncs: list[int] = []
+    real_fsync = os.fsync
+
+    def counted(fd: int) -> None:
+        fsyncs.append(store.written)  # the lines in the file when this fsync began
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", counted)
+    store.commit(state, intent("p/a"), durable=False)
+    first = store.written
+    store.commit(state, intent("p/b"), durable=False)
+    second = store.written
+    store.sync(second)
+    store.sync(first)  # covered by the fsync made for the later line
+    assert fsyncs == [2]
+    store.commit(state, intent("p/c"), durable=False)
+    store.sync(second)
+    assert fsyncs == [2]
+    store.sync(store.written)
+    store.commit(state, intent("p/d"))  # durable: an fsync of its own
+    assert fsyncs == [2, 3, 4]
+    assert set(StateStore(tmp_path / "state.json", "acme").load().resources) == {"p/a", "p/b", "p/c", "p/d"}
+
+
+def test_threads_committing_at_once_all_return_durable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    store = StateStore(tmp_path / "state.json", "acme")
+    state = store.load()
+    lock = threading.Lock()
+    fsyncs: list[int] = []
+    real_fsync = os.fsync
+
+    def counted(fd: int) -> None:
+        fsyncs.append(store.written)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", counted)
+    returned: list[tuple[int, int]] = []  # (line, fsyncs that had begun covering it by the return)
+
+    def commit(n: int) -> None:
+        for k in range(20):
+            with lock:
+                store.commit(state, intent(f"p/{n}-{k}"), durable=False)
+                mine = store.written
+            store.sync(mine)
+            returned.append((mine, sum(1 for covered in list(fsyncs) if covered >= mine)))
+
+    threads = [threading.Thread(target=commit, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(returned) == 160 and all(covering >= 1 for _, covering in returned)
+    assert len(fsyncs) <= 160 and fsyncs == sorted(fsyncs)
+    assert len(StateStore(tmp_path / "state.json", "acme").load().resources) == 160
