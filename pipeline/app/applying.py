@@ -18,6 +18,7 @@ from pipeline.app.planning import inputs_digest, make_plan
 from pipeline.app.workspace import Loaded, Workspace, load_workspace
 from pipeline.apply import site as site_mod
 from pipeline.apply.executor import Executor
+from pipeline.apply import origin
 from pipeline.apply.partial import PartialStore
 from pipeline.apply.results import ApplyResult, Event
 from pipeline.apply.settle import Settled, settle
@@ -63,7 +64,7 @@ def apply(loaded: Loaded, *, saved: Plan | None = None,
     store = loaded.store()
     at = now or clock.now()
     with store.locked(timeout=lock_timeout):
-        store.verify_origin(confirm_state, _history(loaded, store))
+        origin.verify(store, confirm_state, _history(loaded, store))
         state = store.load_for_update()
         dirty = False
         settled: list[Settled] = []
@@ -141,7 +142,7 @@ def _apply_in_part(workspace: Workspace, prints: Fingerprint, *, confirm: Callab
     if the_plan is None or the_plan.count("unknown"):
         return None
     with store.locked(timeout=lock_timeout):
-        store.verify_origin(confirm_state, _history(workspace, store))
+        origin.verify(store, confirm_state, _history(workspace, store))
         if remember.state_digests(workspace) != digests:
             return None
         needed = {a for c in the_plan.changes for a in (c.address, c.moved_from, *c.depends_on) if a}

@@ -23,7 +23,7 @@ from typing import Iterable, Iterator
 
 from pipeline.apply import lookup
 from pipeline.apply.store import StateStore, serialized
-from pipeline.files import NOFOLLOW, atomic_write, fsync_dir
+from pipeline.files import NOFOLLOW, fsync_dir
 from pipeline.model.journal import Event, Moved
 from pipeline.model.state import State
 
@@ -39,7 +39,7 @@ class PartialStore(StateStore):
     def load_part(self, addresses: Iterable[str]) -> State | None:
         """The state with only the records of ``addresses`` (those it has); None when the
         snapshot cannot be read in part (not canonical, a journal to replay, no records)."""
-        self._check_links()
+        self.check_links()
         if self.journal_path.exists():
             return None
         wanted = frozenset(addresses)
@@ -62,17 +62,9 @@ class PartialStore(StateStore):
             raise AssertionError(f"an event about {sorted(missing)}, whose records were not read")
         super().commit(state, event, durable=durable)
 
-    def save(self, state: State) -> None:
-        """Write the snapshot back whole: held records as they are now, the rest as they were."""
-        if self._journal is not None:
-            self._journal.close()
-            self._journal = None
-        state.serial += 1
-        digest = _rewrite(self.path, state, set(self.held) | set(state.resources))
-        self.journal_path.unlink(missing_ok=True)
-        self._chain = "sha256:" + digest
-        if self.signer is not None:
-            atomic_write(self.signature_path, self.signer.sign(self._chain) + "\n")
+    def _write(self, state: State) -> str:
+        """The snapshot written back whole: held records as they are now, the rest as they were."""
+        return "sha256:" + _rewrite(self.path, state, set(self.held) | set(state.resources))
 
 
 def _header(path: Path) -> dict[str, object] | None:

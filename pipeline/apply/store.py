@@ -26,13 +26,13 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator
 
 from pydantic import ValidationError
 
 from pipeline import clock
 from pipeline.errors import BadEvent, Diagnostic, Location, LockedError, UserError
-from pipeline.apply.signature import Signer, behind, digest_of
+from pipeline.apply.signature import Signer, digest_of
 from pipeline.files import atomic_write, dumps, dumps_line, open_nofollow, read_nofollow, refuse_links
 from pipeline.model.journal import Event, parse_event
 from pipeline.model.state import State, fold
@@ -67,14 +67,15 @@ class StateStore:
         self._sync_lock = threading.Lock()
         #: The MAC the next journal line chains to (see ``Signer.chain``).
         self._chain = digest_of(b"")
-        #: With the site's key: every snapshot written is signed, and ``verify_origin``
+        #: With the site's key: every snapshot written is signed, and ``origin.verify``
         #: refuses a state that something other than the pipeline wrote.
         self.signer = signer
         # Everything is opened without following symlinks; folders from the project's
         # root down to the state are checked too (a pull request may plant a link).
         self.root = root
 
-    def _check_links(self) -> None:
+    def check_links(self) -> None:
+        """Refuse a symlink anywhere from the project's root down to the state's files."""
         if self.root is not None:
             for path in (self.path, self.journal_path, self.lock_path, self.signature_path):
                 refuse_links(path, self.root, self.shown)
@@ -83,7 +84,7 @@ class StateStore:
 
     def load(self) -> State:
         """The snapshot with the journal replayed over it; a fresh state if none exists."""
-        self._check_links()
+        self.check_links()
         return self.parse(read_nofollow(self.path), read_nofollow(self.journal_path))
 
     def parse(self, snapshot: bytes | None, journal: bytes | None) -> State:
@@ -164,7 +165,7 @@ class StateStore:
         self.lock_path.parent.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + timeout
         while True:
-            self._check_links()
+            self.check_links()
             fd = open_nofollow(self.lock_path, os.O_CREAT | os.O_RDWR)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -201,7 +202,7 @@ class StateStore:
 
     def break_lock(self, lock_id: str) -> None:
         """Remove the lock file named ``lock_id``, unless a live process holds it."""
-        self._check_links()
+        self.check_links()
         raw = read_nofollow(self.lock_path)
         if raw is None:
             raise UserError(Diagnostic("the state is not locked", Location(self.shown)))
@@ -240,7 +241,7 @@ class StateStore:
     def _append(self, event: Event) -> None:
         if self._journal is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._check_links()
+            self.check_links()
             fd = open_nofollow(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
             self._journal = os.fdopen(fd, "a", encoding="utf-8")
         line = dumps_line(event.to_json())  # JSON escapes a tab: the MAC follows one
@@ -269,37 +270,13 @@ class StateStore:
         state.serial += 1
         if not state.lineage:
             state.lineage = str(uuid.uuid4())
-        snapshot = serialized(state)
-        atomic_write(self.path, snapshot)
+        self._chain = self._write(state)
         self.journal_path.unlink(missing_ok=True)
-        self._chain = digest_of(snapshot)
         if self.signer is not None:
             atomic_write(self.signature_path, self.signer.sign(self._chain) + "\n")
 
-    def verify_origin(self, confirmed: str | None = None, history: Sequence[bytes] = ()) -> None:
-        """Refuse a state that was not last written by the pipeline with this site's key
-        (a hand edit, a pull request that forgets or forges a post), or that goes back on
-        what ``history`` (the newest versions of the state that git holds) recorded: an
-        older signed state, another lineage, no state at all. ``confirmed`` lets it pass
-        when it is the digest the refusal names: a person has reviewed that change."""
-        if self.signer is None:
-            return
-        self._check_links()
-        snapshot = read_nofollow(self.path)
-        digest = digest_of(snapshot or b"")
-        if confirmed == digest:
-            return
-        why = behind(snapshot, history)
-        if why is None and snapshot is not None:
-            signature = (read_nofollow(self.signature_path) or b"").decode("ascii", "replace").strip()
-            if not self.signer.verify(digest, signature):
-                why = ("has no signature" if not signature else
-                       "was changed since the pipeline last wrote it (its signature does not match)")
-        if why is None:
-            return
-        raise UserError(Diagnostic(
-            f"the state {why}: it may forget or forge what was published, so nothing is sent",
-            Location(self.shown),
-            f"review the commits that changed {self.shown}, then confirm this exact state: "
-            f"--confirm-state {digest} (in the apply workflow: run it by hand with that "
-            "digest as its confirm-state input)"))
+    def _write(self, state: State) -> str:
+        """Write the snapshot durably; returns its digest (``digest_of``)."""
+        snapshot = serialized(state)
+        atomic_write(self.path, snapshot)
+        return digest_of(snapshot)
