@@ -98,3 +98,58 @@ def test_the_fast_path_renders_exactly_as_jinja(tmp_path: Path) -> None:
         assert outcomes[0] == outcomes[1], source
 
     same()
+
+
+def test_names_and_plain_includes_render_without_jinja_or_a_clock(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.load import render
+
+    (tmp_path / "sig.j2").write_text("{{ tags }} #{{ brand }}\n")
+    renderer = Renderer(tmp_path)
+
+    def no_clock() -> float:
+        raise AssertionError("a clock was read")
+
+    monkeypatch.setattr(render.time, "thread_time", no_clock)
+    monkeypatch.setattr(render.time, "monotonic", no_clock)
+    context = {"product": "Widget", "links": {"shop": "https://a.example"}, "tags": "#acme", "brand": "Acme"}
+    source = "{{ product }} is here! {{ links.shop }} {% include 'sig.j2' %}\n"
+    assert renderer.render(source, context) == "Widget is here! https://a.example #acme #Acme"
+    assert renderer._compiled == {} and renderer.env.cache == {}  # nothing compiled, not even sig.j2
+
+
+def test_a_plain_include_that_misses_is_left_to_jinja_on_the_clock(tmp_path: Path) -> None:
+    (tmp_path / "sig.j2").write_text("-- {{ nope }}")
+    renderer = Renderer(tmp_path)
+    with pytest.raises(RenderError, match="'nope' is undefined"):
+        renderer.render("{{ brand }} {% include 'sig.j2' %}", {"brand": "Acme"})
+    assert renderer.file_spent > 0  # Jinja rendered it, on the clock
+
+
+def test_a_plain_string_of_too_many_steps_is_left_to_jinja(tmp_path: Path) -> None:
+    from pipeline.load.render import PLAIN_STEPS
+
+    (tmp_path / "sig.j2").write_text("{{ a }}" * 100)
+    renderer = Renderer(tmp_path)
+    times = PLAIN_STEPS // 100 + 1
+    source = "{% include 'sig.j2' %}" * times
+    assert renderer.render(source, {"a": "x"}) == "x" * 100 * times
+    assert renderer.file_spent > 0
+
+
+def test_plain_text_past_the_output_cap_is_refused_and_never_built_whole() -> None:
+    import tracemalloc
+
+    from pipeline.load import plain
+
+    parsed = plain.parse("{{ big }}" * 1000)
+    assert parsed is not None
+    big = "x" * (MAX_OUTPUT_CHARS // 2)
+    tracemalloc.start()
+    try:
+        with pytest.raises(RenderError, match="template output exceeds"):
+            plain.fill(parsed, {"big": big}, lambda name: None)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1024 * 1024  # not the 32 MB of the whole text
