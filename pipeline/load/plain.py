@@ -63,14 +63,12 @@ def fill(plain: Plain, context: Mapping[str, Any], include: Callable[[str], str 
     where a name or an include is a miss (Jinja knows what to do with it).
 
     Raises:
-        RenderError: the text would be over ``MAX_OUTPUT_CHARS``. Every piece is still
-            evaluated first, in order, as Jinja would (an include's own failure comes
-            first), but no text past the bound is kept.
+        RenderError: the text would be over ``MAX_OUTPUT_CHARS`` (every piece is
+            evaluated first, in order, as before: an include's own failure comes first).
     """
     first = plain.literals[0]
     out = [first]
     size = len(first)
-    keep = MAX_OUTPUT_CHARS + plain.newline
     for piece, literal in zip(plain.pieces, plain.literals[1:]):
         if isinstance(piece, tuple):
             value = lookup(piece, context)
@@ -83,8 +81,8 @@ def fill(plain: Plain, context: Mapping[str, Any], include: Callable[[str], str 
                 return None
             text = included
         size += len(text) + len(literal)
-        if size <= keep:
-            out += (text, literal)
+        out += (text, literal)
+    # Measured before it is joined: a text over the bound is never built.
     if size - plain.newline > MAX_OUTPUT_CHARS:
         raise RenderError(f"template output exceeds {MAX_OUTPUT_CHARS} characters")
     text = "".join(out)
