@@ -37,10 +37,7 @@ class Plain:
     pieces: tuple[tuple[str, ...] | str, ...]
     #: The source ends with a newline, which Jinja drops (``keep_trailing_newline=False``).
     newline: bool
-
-    @property
-    def includes(self) -> tuple[str, ...]:
-        return tuple(p for p in self.pieces if isinstance(p, str))
+    includes: tuple[str, ...]  # the names of the templates it includes
 
 
 def parse(source: str) -> Plain | None:
@@ -55,7 +52,7 @@ def parse(source: str) -> Plain | None:
     if any("{" in literal or "}" in literal for literal in literals):
         return None  # another construct, or a brace beside a tag that changes the lexing
     pieces = tuple(tuple(m.group(1).split(".")) if m.group(1) else m.group(3) for m in matches)
-    return Plain(literals, pieces, source.endswith("\n"))
+    return Plain(literals, pieces, source.endswith("\n"), tuple(p for p in pieces if isinstance(p, str)))
 
 
 def fill(plain: Plain, context: Mapping[str, Any], include: Callable[[str], str | None]) -> str | None:

@@ -94,10 +94,12 @@ class Document:
             if node is None:
                 break
             if node.id == "mapping":
-                found = next(((k, v) for k, v in node.value if k.value == part), None)
-                if found is None:
+                for key, value in node.value:
+                    if key.value == part:
+                        key_node, node = key, value
+                        break
+                else:
                     break
-                key_node, node = found
             elif node.id == "sequence" and isinstance(part, int) and 0 <= part < len(node.value):
                 key_node, node = None, node.value[part]
             else:
