@@ -65,14 +65,16 @@ class FileResult:
     broken: tuple[str, ...]
 
 
-def compile_file(project: Project, renderer: Renderer, path: Path, real: str | None = None) -> FileResult:
+def compile_file(project: Project, renderer: Renderer, path: Path, real: str | None = None, *,
+                 shown: str | None = None, content_dir: Path | None = None) -> FileResult:
     """Load, render and validate one manifest, collecting every problem in it.
 
     ``real``: its real path, as a scan of ``content/`` found it (else it is resolved,
-    and must lie inside ``content/``).
+    and must lie inside ``content/``). ``shown`` and ``content_dir``: ``project.shown(path)``
+    and ``project.content_dir``, when the caller knows them already.
     """
     renderer.begin_file()
-    shown = project.shown(path)
+    shown = shown or project.shown(path)
     prefix = address_prefix(project, shown)
     try:
         if real is not None:
@@ -85,7 +87,7 @@ def compile_file(project: Project, renderer: Renderer, path: Path, real: str | N
             doc = load(path, shown, inside=(content, "content/"))
     except UserError as exc:
         return FileResult((), exc.diagnostics, (prefix + "/",))
-    found, errors = compile_manifest(doc, prefix, project.config, renderer, project.content_dir)
+    found, errors = compile_manifest(doc, prefix, project.config, renderer, content_dir or project.content_dir)
     broken: list[str] = []
     if errors and isinstance(doc.data, dict) and isinstance(doc.data.get("actions"), dict):
         good = {a.address for a in found}

@@ -10,6 +10,7 @@ as much), read by a thread while this process compiles, and are rebuilt here.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import pickle
 import threading
 import traceback
@@ -41,8 +42,18 @@ def compiling(project: Project) -> Iterator[Callable[[Path, str | None], FileRes
         content = None  # the scan reports it; no template is read from outside
     templates = project.templates_dir if content is not None and project.templates_dir.is_dir() else None
     renderer = Renderer(templates, within=content)
+    content_dir = project.content_dir
+    root = f"{project.root}/"
+
+    def compile_one(path: Path, real: str | None) -> FileResult:
+        # A path under the root is shown as the rest of its text (pathlib's relative_to
+        # costs more than reading the file); any other as the project words it.
+        text = str(path)
+        shown = text[len(root):] if os.sep == "/" and text.startswith(root) else None
+        return compile_file(project, renderer, path, real, shown=shown, content_dir=content_dir)
+
     with renderer.watching():
-        yield lambda path, real: compile_file(project, renderer, path, real)
+        yield compile_one
 
 
 def compile_serially(project: Project, paths: Paths) -> list[FileResult]:

@@ -66,7 +66,7 @@ def test_the_transfer_knows_every_field() -> None:
 def _helper_only(action: Any) -> Any:
     parent = os.getpid()
 
-    def compile_file(*args: Any) -> FileResult:
+    def compile_file(*args: Any, **kwargs: Any) -> FileResult:
         if os.getpid() != parent:
             action()
         import time
