@@ -9,6 +9,7 @@ as much), read by a thread while this process compiles, and are rebuilt here.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import pickle
@@ -52,8 +53,16 @@ def compiling(project: Project) -> Iterator[Callable[[Path, str | None], FileRes
         shown = text[len(root):] if os.sep == "/" and text.startswith(root) else None
         return compile_file(project, renderer, path, real, shown=shown, content_dir=content_dir)
 
-    with renderer.watching():
-        yield compile_one
+    # A compile keeps most of what it allocates (the results): at the collector's usual
+    # pace it would scan them again and again. Less often, cycles (a template's) are
+    # still collected, at most some tens of thousands of objects late.
+    threshold = gc.get_threshold()
+    gc.set_threshold(max(threshold[0], 50_000), max(threshold[1], 20), max(threshold[2], 100))
+    try:
+        with renderer.watching():
+            yield compile_one
+    finally:
+        gc.set_threshold(*threshold)
 
 
 def compile_serially(project: Project, paths: Paths) -> list[FileResult]:
@@ -72,6 +81,9 @@ def compile_in_parallel(project: Project, paths: Paths, cores: int) -> list[File
     done: dict[int, list[FileResult]] = {}
     failures: list[BaseException] = []
     helpers = []
+    # What exists now is never collected during the compile, so neither process's
+    # collector touches (and so copies) the pages that they share.
+    gc.freeze()
     try:
         for _ in range(cores - 1):
             receiving, sending = context.Pipe(duplex=False)
@@ -92,6 +104,7 @@ def compile_in_parallel(project: Project, paths: Paths, cores: int) -> list[File
             if process.exitcode != 0:
                 raise RuntimeError(f"a compiling process ended with exit code {process.exitcode}")
     finally:
+        gc.unfreeze()
         for process, _, receiving in helpers:
             if process.is_alive():
                 process.kill()
