@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml as pyyaml
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from pipeline.errors import Diagnostic, Location, Refused, UserError, YamlRefused
 from pipeline.load.reads import read_capped, resolve_inside
@@ -193,6 +191,9 @@ def _may_refer(text: str) -> bool:
 
 
 def _parse_precise(text: str, shown: str) -> Document:
+    from ruamel.yaml import YAML  # only for the few files that need it
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
     yaml = YAML(typ="safe", pure=True)
     try:
         root = yaml.compose(text)
