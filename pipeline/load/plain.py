@@ -26,6 +26,13 @@ _SIMPLE = re.compile(
     r"\{\{ *([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*) *\}\}"
     r"|\{% *include +(['\"])([A-Za-z0-9_][A-Za-z0-9_./-]*)\2 *%\}")
 MISS = object()
+#: Names looked up and templates included, at most, in a string rendered here (and so
+#: without a clock): past that, Jinja renders it, on the clock.
+PLAIN_STEPS = 2048
+#: Distinct sources whose split is remembered.
+_REMEMBERED = 8192
+#: An include's text, from its name and the context; ``None``: a miss.
+Include = Callable[[str, Mapping[str, Any]], "str | None"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +62,7 @@ def parse(source: str) -> Plain | None:
     return Plain(literals, pieces, source.endswith("\n"), tuple(p for p in pieces if isinstance(p, str)))
 
 
-def fill(plain: Plain, context: Mapping[str, Any], include: Callable[[str], str | None]) -> str | None:
+def fill(plain: Plain, context: Mapping[str, Any], include: Include) -> str | None:
     """The text of ``plain`` in ``context``, each include's text from ``include``; ``None``
     where a name or an include is a miss (Jinja knows what to do with it).
 
@@ -73,7 +80,7 @@ def fill(plain: Plain, context: Mapping[str, Any], include: Callable[[str], str 
                 return None
             text = str(value)
         else:
-            included = include(piece)
+            included = include(piece, context)
             if included is None:
                 return None
             text = included
@@ -84,6 +91,61 @@ def fill(plain: Plain, context: Mapping[str, Any], include: Callable[[str], str 
         raise RenderError(f"template output exceeds {MAX_OUTPUT_CHARS} characters")
     text = "".join(out)
     return text[:-1] if plain.newline else text  # the source's last newline, which ends a literal
+
+
+class Sources:
+    """Sources split into the subset, each once: the strings rendered, and the templates
+    they include (read by ``read``, a name's source or ``None``)."""
+
+    def __init__(self, read: Callable[[str], str | None]) -> None:
+        self._read = read
+        self._split: dict[str, Plain | None] = {}
+        self._ready: dict[str, tuple[Plain, Include] | None] = {}
+        self._included: dict[str, Plain | None] = {}
+
+    def parsed(self, source: str) -> Plain | None:
+        if source not in self._split:
+            if len(self._split) >= _REMEMBERED:
+                self._split.clear()
+            self._split[source] = parse(source)
+        return self._split[source]
+
+    def render(self, source: str, context: Mapping[str, Any]) -> str | None:
+        """``source`` rendered here when it and what it includes are plain (each included
+        template plain too, including nothing), in at most ``PLAIN_STEPS``; else ``None``."""
+        if source not in self._ready:
+            if len(self._ready) >= _REMEMBERED:
+                self._ready.clear()
+            self._ready[source] = self._prepare(source)
+        ready = self._ready[source]
+        return None if ready is None else fill(ready[0], context, ready[1])
+
+    def _prepare(self, source: str) -> tuple[Plain, Include] | None:
+        parsed = self.parsed(source)
+        if parsed is None:
+            return None
+        steps = len(parsed.pieces)
+        includes: dict[str, Plain] = {}
+        for name in parsed.includes:
+            included = self._include(name)
+            if included is None:
+                return None
+            includes[name] = included
+            steps += len(included.pieces) + 1
+        if steps > PLAIN_STEPS:
+            return None
+        return parsed, lambda name, context: fill(includes[name], context, _no_include)
+
+    def _include(self, name: str) -> Plain | None:
+        if name not in self._included:
+            text = self._read(name)
+            parsed = None if text is None else parse(text)
+            self._included[name] = None if parsed is None or parsed.includes else parsed
+        return self._included[name]
+
+
+def _no_include(name: str, context: Mapping[str, Any]) -> None:
+    return None  # a plain template includes nothing
 
 
 def lookup(path: tuple[str, ...], context: Mapping[str, Any]) -> Any:

@@ -50,11 +50,6 @@ MAX_RENDER_WALL_SECONDS = 30.0
 #: run (per process compiling): a manifest of many slow strings is refused, not endured.
 MAX_FILE_SECONDS = 6.0
 MAX_RUN_SECONDS = 120.0
-#: Names looked up and lines included, at most, in a string rendered without Jinja (and
-#: so without a clock): past that, Jinja renders it, on the clock.
-PLAIN_STEPS = 2048
-#: Distinct sources whose split into the plain subset is remembered.
-_PLAIN_CACHE = 8192
 
 
 class Renderer:
@@ -91,8 +86,7 @@ class Renderer:
         self.env.filters = {name: bounded_filter(name, f) for name, f in self.env.filters.items()
                             if name not in _UNREPEATABLE_FILTERS}
         self._compiled: dict[str, jinja2.Template] = {}
-        self._split: dict[str, plain.Plain | None] = {}
-        self._plain_includes: dict[str, plain.Plain | None] = {}
+        self._plain = plain.Sources(self._template_source)
         self._watching = False
         #: CPU seconds spent rendering the current manifest's strings, and all of this run's.
         self.file_spent = 0.0
@@ -138,7 +132,7 @@ class Renderer:
         try:
             # The plain subset, its includes plain too, takes time in proportion to its
             # (bounded) steps and text: no clock to read. Anything else is on the clock.
-            text = self._plain(source, context) if self.fast and source not in self._compiled else None
+            text = self._plain.render(source, context) if self.fast and source not in self._compiled else None
             return _repeatable(source, self._timed(source, context) if text is None else text)
         except jinja2.TemplateSyntaxError as exc:
             # An error inside an included file names that file.
@@ -189,54 +183,24 @@ class Renderer:
         template = self._compiled.get(source)
         if template is None and self.fast:
             # The subset, with its includes rendered by Jinja: no template to compile.
-            parsed = self._parsed(source)
+            parsed = self._plain.parsed(source)
             text = None if parsed is None else plain.fill(
-                parsed, context, lambda name: _bounded(self.env.get_template(name).generate(context), self.env))
+                parsed, context, lambda name, values: _bounded(self.env.get_template(name).generate(values), self.env))
             if text is not None:
                 return text
         if template is None:
             template = self._compiled[source] = self.env.from_string(source)
         return _bounded(template.generate(context), self.env)
 
-    def _parsed(self, source: str) -> plain.Plain | None:
-        parsed = self._split.get(source, _UNSEEN)
-        if parsed is _UNSEEN:
-            if len(self._split) >= _PLAIN_CACHE:
-                self._split.clear()
-            parsed = self._split[source] = plain.parse(source)
-        return parsed  # type: ignore[return-value]
-
-    def _plain(self, source: str, context: Mapping[str, Any]) -> str | None:
-        """``source`` rendered without Jinja when it and what it includes are plain;
-        ``None`` otherwise (or when it would take more than ``PLAIN_STEPS``)."""
-        parsed = self._parsed(source)
-        if parsed is None:
+    def _template_source(self, name: str) -> str | None:
+        """The source of the template ``name``, through the same loader (and checks) as
+        Jinja's; ``None`` when it cannot be read (Jinja words why, on the clock)."""
+        if self.env.loader is None:
             return None
-        steps = len(parsed.pieces)
-        includes: dict[str, plain.Plain] = {}
-        for name in parsed.includes:
-            included = self._included(name)
-            if included is None:
-                return None
-            includes[name] = included
-            steps += len(included.pieces) + 1
-        if steps > PLAIN_STEPS:
+        try:
+            return self.env.loader.get_source(self.env, name)[0]
+        except Exception:  # noqa: BLE001 - reported by Jinja's own rendering
             return None
-        return plain.fill(parsed, context, lambda name: plain.fill(includes[name], context, _no_include))
-
-    def _included(self, name: str) -> plain.Plain | None:
-        """The template ``name`` split into the subset, if it is plain and includes nothing;
-        read once, through the same loader (and checks) as Jinja's."""
-        if name not in self._plain_includes:
-            parsed = None
-            loader = self.env.loader
-            try:
-                if loader is not None:
-                    parsed = plain.parse(loader.get_source(self.env, name)[0])
-            except Exception:  # noqa: BLE001 - Jinja reports it, on the clock, in its words
-                parsed = None
-            self._plain_includes[name] = None if parsed is None or parsed.includes else parsed
-        return self._plain_includes[name]
 
     def render_value(self, value: Any, context: Mapping[str, Any]) -> Any:
         """Render every string inside ``value``; ``{ref: …}`` mappings are left as written."""
@@ -261,11 +225,6 @@ def _bounded(chunks: Any, env: BoundedEnvironment) -> str:
     return "".join(out)
 
 
-def _no_include(name: str) -> None:
-    return None  # a plain template includes nothing
-
-
-_UNSEEN = object()
 _UNREPEATABLE_FILTERS = frozenset({"random"})
 #: What CPython prints for an object with no text of its own: its address, which differs
 #: from one run to the next (the plan's run and the apply's).

@@ -127,7 +127,7 @@ def test_a_plain_include_that_misses_is_left_to_jinja_on_the_clock(tmp_path: Pat
 
 
 def test_a_plain_string_of_too_many_steps_is_left_to_jinja(tmp_path: Path) -> None:
-    from pipeline.load.render import PLAIN_STEPS
+    from pipeline.load.plain import PLAIN_STEPS
 
     (tmp_path / "sig.j2").write_text("{{ a }}" * 100)
     renderer = Renderer(tmp_path)
@@ -148,7 +148,7 @@ def test_plain_text_past_the_output_cap_is_refused_and_never_built_whole() -> No
     tracemalloc.start()
     try:
         with pytest.raises(RenderError, match="template output exceeds"):
-            plain.fill(parsed, {"big": big}, lambda name: None)
+            plain.fill(parsed, {"big": big}, lambda name, context: None)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
