@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable
 
-from pipeline.errors import Diagnostic, Location, Refused
+from pipeline.errors import Diagnostic, Location
 from pipeline.load.compile import Compiled, FileResult, merge
 from pipeline.load.fingerprint import Fingerprint, fingerprint
 from pipeline.model.action import DesiredAction, RefUse
