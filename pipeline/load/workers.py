@@ -86,19 +86,22 @@ def compile_in_parallel(project: Project, paths: Paths, cores: int) -> list[File
     # What exists now is never collected during the compile, so neither process's
     # collector touches (and so copies) the pages that they share.
     gc.freeze()
+    readers = []
     try:
         for _ in range(cores - 1):
             receiving, sending = context.Pipe(duplex=False)
             process = context.Process(target=_helper, args=(project, batches, turn, sending), daemon=True)
             process.start()
             sending.close()  # this end is the helper's: its exit is then seen as the end
-            reader = threading.Thread(target=_receive, args=(receiving, done, failures), daemon=True)
-            reader.start()
-            helpers.append((process, reader, receiving))
+            helpers.append((process, receiving))
+        # The readers start once every helper is forked: a fork copies one thread only.
+        for _, receiving in helpers:
+            readers.append(threading.Thread(target=_receive, args=(receiving, done, failures), daemon=True))
+            readers[-1].start()
         with compiling(project) as compile_one:
             for index in _turns(turn, len(batches)):
                 done[index] = [compile_one(path, real) for path, real in batches[index]]
-        for process, reader, _ in helpers:
+        for (process, _), reader in zip(helpers, readers):
             reader.join()
             process.join()
             if failures:
@@ -107,7 +110,7 @@ def compile_in_parallel(project: Project, paths: Paths, cores: int) -> list[File
                 raise RuntimeError(f"a compiling process ended with exit code {process.exitcode}")
     finally:
         gc.unfreeze()
-        for process, _, receiving in helpers:
+        for process, receiving in helpers:
             if process.is_alive():
                 process.kill()
                 process.join()
