@@ -85,7 +85,8 @@ def fill(plain: Plain, context: Mapping[str, Any], include: Include) -> str | No
                 return None
             text = included
         size += len(text) + len(literal)
-        out += (text, literal)
+        if size <= MAX_OUTPUT_CHARS + plain.newline:
+            out += (text, literal)  # past the bound, nothing is kept: it is refused below
     # Measured before it is joined: a text over the bound is never built.
     if size - plain.newline > MAX_OUTPUT_CHARS:
         raise RenderError(f"template output exceeds {MAX_OUTPUT_CHARS} characters")

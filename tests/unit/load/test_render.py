@@ -153,3 +153,19 @@ def test_plain_text_past_the_output_cap_is_refused_and_never_built_whole() -> No
     finally:
         tracemalloc.stop()
     assert peak < 1024 * 1024  # not the 32 MB of the whole text
+
+
+def test_included_text_past_the_output_cap_is_not_kept(tmp_path: Path) -> None:
+    import tracemalloc
+
+    (tmp_path / "big.j2").write_text("{{ a }}" + "x" * (MAX_OUTPUT_CHARS - 100))
+    renderer = Renderer(tmp_path)
+    renderer.render("{% include 'big.j2' %}", {"a": "y"})  # read and split before measuring
+    tracemalloc.start()
+    try:
+        with pytest.raises(RenderError, match="template output exceeds"):
+            renderer.render("{% include 'big.j2' %}" * 200, {"a": "y"})
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 2 * 1024 * 1024  # not the 13 MB of two hundred copies
