@@ -84,8 +84,11 @@ def compile_in_parallel(project: Project, paths: Paths, cores: int) -> list[File
     failures: list[BaseException] = []
     helpers = []
     # What exists now is never collected during the compile, so neither process's
-    # collector touches (and so copies) the pages that they share.
-    gc.freeze()
+    # collector touches (and so copies) the pages that they share. (Unless the program
+    # freezes objects itself: then it decides when they thaw.)
+    freezing = gc.get_freeze_count() == 0
+    if freezing:
+        gc.freeze()
     readers = []
     try:
         for _ in range(cores - 1):
@@ -109,7 +112,8 @@ def compile_in_parallel(project: Project, paths: Paths, cores: int) -> list[File
             if process.exitcode != 0:
                 raise RuntimeError(f"a compiling process ended with exit code {process.exitcode}")
     finally:
-        gc.unfreeze()
+        if freezing:
+            gc.unfreeze()
         for process, receiving in helpers:
             if process.is_alive():
                 process.kill()
