@@ -90,3 +90,11 @@ def test_a_helper_that_dies_fails_the_compile(root: Path, monkeypatch: pytest.Mo
     monkeypatch.setattr(workers, "compile_file", _helper_only(lambda: os._exit(3)))
     with pytest.raises(RuntimeError, match="exit code 3"):
         workers.compile_in_parallel(load_project(root), paths(root), 2)
+
+
+def test_the_collector_is_left_as_it_was_found(root: Path) -> None:
+    import gc
+
+    before = gc.get_threshold()
+    workers.compile_in_parallel(load_project(root), paths(root), 2)
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
