@@ -26,9 +26,13 @@ _SIMPLE = re.compile(
     r"\{\{ *([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*) *\}\}"
     r"|\{% *include +(['\"])([A-Za-z0-9_][A-Za-z0-9_./-]*)\2 *%\}")
 MISS = object()
-#: Names looked up and templates included, at most, in a string rendered here (and so
-#: without a clock): past that, Jinja renders it, on the clock.
+#: The work of a string rendered here, and so without a clock: a step per name looked up
+#: and per template included, and one per 256 characters of literal text copied. Past
+#: these bounds (a string's, all the strings of a manifest's, all of a run's), Jinja
+#: renders the string, on the clock: the time limits bound what this path does not.
 PLAIN_STEPS = 2048
+PLAIN_FILE_STEPS = 200_000
+PLAIN_RUN_STEPS = 20_000_000
 #: Distinct sources whose split is remembered.
 _REMEMBERED = 8192
 #: An include's text, from its name and the context; ``None``: a miss.
@@ -101,8 +105,11 @@ class Sources:
     def __init__(self, read: Callable[[str], str | None]) -> None:
         self._read = read
         self._split: dict[str, Plain | None] = {}
-        self._ready: dict[str, tuple[Plain, Include] | None] = {}
+        self._ready: dict[str, tuple[Plain, Include, int] | None] = {}
         self._included: dict[str, Plain | None] = {}
+        #: Steps taken for the current manifest's strings, and for all of this run's.
+        self.file_steps = 0
+        self.run_steps = 0
 
     def parsed(self, source: str) -> Plain | None:
         if source not in self._split:
@@ -119,23 +126,28 @@ class Sources:
                 self._ready.clear()
             self._ready[source] = self._prepare(source)
         ready = self._ready[source]
-        return None if ready is None else fill(ready[0], context, ready[1])
+        if ready is None or self.file_steps + ready[2] > PLAIN_FILE_STEPS \
+                or self.run_steps + ready[2] > PLAIN_RUN_STEPS:
+            return None
+        self.file_steps += ready[2]
+        self.run_steps += ready[2]
+        return fill(ready[0], context, ready[1])
 
-    def _prepare(self, source: str) -> tuple[Plain, Include] | None:
+    def _prepare(self, source: str) -> tuple[Plain, Include, int] | None:
         parsed = self.parsed(source)
         if parsed is None:
             return None
-        steps = len(parsed.pieces)
+        steps = _steps(parsed)
         includes: dict[str, Plain] = {}
         for name in parsed.includes:
             included = self._include(name)
             if included is None:
                 return None
             includes[name] = included
-            steps += len(included.pieces) + 1
+            steps += _steps(included) + 1
         if steps > PLAIN_STEPS:
             return None
-        return parsed, lambda name, context: fill(includes[name], context, _no_include)
+        return parsed, lambda name, context: fill(includes[name], context, _no_include), steps
 
     def _include(self, name: str) -> Plain | None:
         if name not in self._included:
@@ -143,6 +155,10 @@ class Sources:
             parsed = None if text is None else parse(text)
             self._included[name] = None if parsed is None or parsed.includes else parsed
         return self._included[name]
+
+
+def _steps(plain: Plain) -> int:
+    return len(plain.pieces) + sum(map(len, plain.literals)) // 256
 
 
 def _no_include(name: str, context: Mapping[str, Any]) -> None:

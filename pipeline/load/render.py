@@ -10,10 +10,11 @@ only between them:
 - in memory: every operation that builds a value is checked from its inputs before it
   runs (``bounds``): operators, literals, ``~``, method calls, filters, captured blocks,
   imports; the output is capped;
-- in time: a plain string takes a bounded number of steps, so it reads no clock; any
-  other is bounded by this thread's CPU time (a loaded machine does not fail a valid
-  file), with a generous wall-clock backstop, checked at every call and loop step, and,
-  on the main thread, by a CPU-time signal that interrupts any Python step of Jinja;
+- in time: a plain string takes a bounded number of steps (so do all of a manifest's, and
+  all of a run's: past them, strings go on the clock), so it reads no clock; any other
+  is bounded by this thread's CPU time (a loaded machine does not fail a valid file),
+  with a generous wall-clock backstop, checked at every call and loop step, and, on the
+  main thread, by a CPU-time signal that interrupts any Python step of Jinja;
 - in what it reads: includes and imports come only from regular files really inside
   ``content/templates/``, size-capped before they are read (``reads``); a template's
   source is capped before it is compiled;
@@ -95,6 +96,7 @@ class Renderer:
     def begin_file(self) -> None:
         """A new manifest: its strings share a fresh budget (the run's goes on)."""
         self.file_spent = 0.0
+        self._plain.file_steps = 0
 
     @contextmanager
     def watching(self) -> Iterator[None]:

@@ -169,3 +169,28 @@ def test_included_text_past_the_output_cap_is_not_kept(tmp_path: Path) -> None:
     finally:
         tracemalloc.stop()
     assert peak < 2 * 1024 * 1024  # not the 13 MB of two hundred copies
+
+
+def test_plain_strings_past_a_manifests_or_a_runs_steps_go_on_the_clock(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A flood of cheap strings is bounded in time too: past the steps a manifest (or a
+    run) may take without a clock, Jinja renders them, under the time limits."""
+    from pipeline.load import plain
+
+    monkeypatch.setattr(plain, "PLAIN_FILE_STEPS", 10)
+    monkeypatch.setattr(plain, "PLAIN_RUN_STEPS", 25)
+    renderer = Renderer(tmp_path)
+    for n in range(5):  # two steps each: the manifest's ten
+        assert renderer.render("{{ a }}-{{ b }}", {"a": n, "b": "x"}) == f"{n}-x"
+    assert renderer.file_spent == 0
+    assert renderer.render("{{ a }}-{{ b }}", {"a": 5, "b": "x"}) == "5-x"
+    assert renderer.file_spent > 0  # on the clock
+    renderer.begin_file()
+    spent = renderer.run_spent
+    for n in range(3):  # the run's steps: 10 + 6 + ...
+        renderer.render("{{ a }}-{{ b }}", {"a": n, "b": "x"})
+    assert renderer.run_spent == spent  # still plain: 16 steps of the run's 25
+    renderer.begin_file()
+    for n in range(6):
+        renderer.render("{{ a }}-{{ b }}", {"a": n, "b": "x"})
+    assert renderer.run_spent > spent  # the run's steps are spent: on the clock
