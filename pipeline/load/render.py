@@ -210,7 +210,7 @@ class Renderer:
             return self.render(value, context)
         if isinstance(value, list):
             return [self.render_value(v, context) for v in value]
-        if isinstance(value, dict) and set(value) != {"ref"}:
+        if isinstance(value, dict) and not (len(value) == 1 and "ref" in value):
             return {k: self.render_value(v, context) for k, v in value.items()}
         return value
 
