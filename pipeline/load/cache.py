@@ -15,19 +15,19 @@ import dataclasses
 import multiprocessing
 import os
 import zlib
-from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable
 
-from pipeline.errors import Diagnostic, Location, Refused
-from pipeline.load.compile import Compiled, FileResult, compile_file, merge
+from pipeline.errors import Diagnostic, Location
+from pipeline.load.compile import Compiled, FileResult, merge
 from pipeline.load.fingerprint import Fingerprint, fingerprint
 from pipeline.model.action import DesiredAction, RefUse
 from pipeline.load.project import PRIVATE_DIR, Project, private_dir
 from pipeline.redact import active as secrets_active
 from pipeline.redact import contains_secret
 from pipeline.load.blobs import read_blob, tracked, write_blob
+from pipeline.load.workers import compile_in_parallel, compile_serially
 
 #: Said in the plan when the cache is not used because a commit brought one.
 TRACKED_NOTE = (f"ignored the cache under {PRIVATE_DIR}/: git tracks files there, and machine state "
@@ -137,39 +137,10 @@ def results_for(project: Project, prints: Fingerprint, files: list[str], cache: 
 
 def _compile_many(project: Project, paths: list[tuple[Path, str | None]], workers: int | None,
                   parallel_min: int) -> list[FileResult]:
-
     cores = workers or min(os.cpu_count() or 1, 8)
     if cores < 2 or len(paths) < parallel_min or "fork" not in multiprocessing.get_all_start_methods():
-        return _compile_serially(project, paths)
-    global _PROJECT
-    _PROJECT = project  # inherited by the forked workers: nothing to pickle on the way in
-    chunks = [paths[i::cores * 4] for i in range(cores * 4)]
-    with ProcessPoolExecutor(cores, mp_context=multiprocessing.get_context("fork")) as pool:
-        done = list(pool.map(_compile_chunk, chunks))
-    by_path = {p: r for chunk, results in zip(chunks, done) for p, r in zip(chunk, results)}
-    return [by_path[p] for p in paths]
-
-
-_PROJECT: Project | None = None
-
-
-def _compile_chunk(paths: list[tuple[Path, str | None]]) -> list[FileResult]:
-
-    assert _PROJECT is not None
-    return _compile_serially(_PROJECT, paths)
-
-
-def _compile_serially(project: Project, paths: list[tuple[Path, str | None]]) -> list[FileResult]:
-    from pipeline.load.render import Renderer  # Jinja only when something is compiled
-
-    try:
-        content: str | None = project.real_content()
-    except Refused:
-        content = None  # the scan reports it; no template is read from outside
-    templates = project.templates_dir if content is not None and project.templates_dir.is_dir() else None
-    renderer = Renderer(templates, within=content)
-    with renderer.watching():
-        return [compile_file(project, renderer, path, real) for path, real in paths]
+        return compile_serially(project, paths)
+    return compile_in_parallel(project, paths, cores)
 
 
 def _loc(location: Location | None) -> list[Any] | None:

@@ -65,14 +65,16 @@ class FileResult:
     broken: tuple[str, ...]
 
 
-def compile_file(project: Project, renderer: Renderer, path: Path, real: str | None = None) -> FileResult:
+def compile_file(project: Project, renderer: Renderer, path: Path, real: str | None = None, *,
+                 shown: str | None = None, content_dir: Path | None = None) -> FileResult:
     """Load, render and validate one manifest, collecting every problem in it.
 
     ``real``: its real path, as a scan of ``content/`` found it (else it is resolved,
-    and must lie inside ``content/``).
+    and must lie inside ``content/``). ``shown`` and ``content_dir``: ``project.shown(path)``
+    and ``project.content_dir``, when the caller knows them already.
     """
     renderer.begin_file()
-    shown = project.shown(path)
+    shown = shown or project.shown(path)
     prefix = address_prefix(project, shown)
     try:
         if real is not None:
@@ -85,7 +87,7 @@ def compile_file(project: Project, renderer: Renderer, path: Path, real: str | N
             doc = load(path, shown, inside=(content, "content/"))
     except UserError as exc:
         return FileResult((), exc.diagnostics, (prefix + "/",))
-    found, errors = compile_manifest(doc, prefix, project.config, renderer, project.content_dir)
+    found, errors = compile_manifest(doc, prefix, project.config, renderer, content_dir or project.content_dir)
     broken: list[str] = []
     if errors and isinstance(doc.data, dict) and isinstance(doc.data.get("actions"), dict):
         good = {a.address for a in found}
@@ -255,30 +257,32 @@ def _request(model: BaseModel, endpoint: catalog.Endpoint, doc: Document, loc: t
     """The request fields: references resolved to full addresses, files to URLs."""
     request: dict[str, Any] = {}
     refs: list[RefUse] = []
-    primary = endpoint.primary_media
+    primary = _PRIMARY_MEDIA[endpoint.type]
     if primary and getattr(model, "file", None) is not None:
         spec = endpoint.by_name[primary]
         request[primary] = media.url(model.file, spec.media or "", ("file",))  # type: ignore[attr-defined]
 
-    def resolve(value: Any, field_loc: tuple[Any, ...], field: str) -> Any:
-        if isinstance(value, Ref):
-            target = value.ref if "/" in value.ref else f"{prefix}/{value.ref}"
-            refs.append(RefUse(field, target, doc.locate(field_loc)))
-            return {"ref": target}
-        return value
+    def resolve(value: Ref, where: tuple[Any, ...], field: str) -> dict[str, str]:
+        target = value.ref if "/" in value.ref else f"{prefix}/{value.ref}"
+        refs.append(RefUse(field, target, doc.locate(loc + where)))
+        return {"ref": target}
 
     for spec in endpoint.fields:
-        value = getattr(model, spec.name)
+        name = spec.name
+        value = getattr(model, name)
         if value is None:
             continue
         if spec.kind is Kind.ID_LIST:
-            value = [resolve(v, loc + (spec.name, i), spec.name) for i, v in enumerate(value)]
+            value = [resolve(v, (name, i), name) if isinstance(v, Ref) else v for i, v in enumerate(value)]
+        elif isinstance(value, Ref):
+            value = resolve(value, (name,), name)
         elif isinstance(value, MediaFile):
-            value = media.url(value.file, spec.media or "", (spec.name, "file"))
-        else:
-            value = resolve(value, loc + (spec.name,), spec.name)
-        request[spec.name] = value
+            value = media.url(value.file, spec.media or "", (name, "file"))
+        request[name] = value
     return request, refs
+
+
+_PRIMARY_MEDIA = {e.type: e.primary_media for e in catalog.ENDPOINTS}
 
 
 def _aware(when: datetime | None, config: Config, doc: Document,

@@ -1,8 +1,8 @@
 """Jinja2 rendering of manifest strings, in a sandbox, with strict undefined variables.
 
-Every string of an action is a template. Templates are compiled once per distinct
-source: manifests repeat the same signatures and patterns thousands of times, and
-most strings hold no template syntax at all, so those skip Jinja entirely.
+Every string of an action is a template. Most strings hold no template syntax at all,
+and nearly all the others only names and includes: those skip Jinja entirely
+(``plain``). The rest are compiled once per distinct source.
 
 Templates are hostile input, so rendering is bounded inside each single operation, not
 only between them:
@@ -10,9 +10,11 @@ only between them:
 - in memory: every operation that builds a value is checked from its inputs before it
   runs (``bounds``): operators, literals, ``~``, method calls, filters, captured blocks,
   imports; the output is capped;
-- in time: by this thread's CPU time (a loaded machine does not fail a valid file), with
-  a generous wall-clock backstop; checked at every call and loop step, and, on the main
-  thread, by a CPU-time signal that interrupts any Python-level step of Jinja itself;
+- in time: a plain string takes a bounded number of steps (so do all of a manifest's, and
+  all of a run's: past them, strings go on the clock), so it reads no clock; any other
+  is bounded by this thread's CPU time (a loaded machine does not fail a valid file),
+  with a generous wall-clock backstop, checked at every call and loop step, and, on the
+  main thread, by a CPU-time signal that interrupts any Python step of Jinja;
 - in what it reads: includes and imports come only from regular files really inside
   ``content/templates/``, size-capped before they are read (``reads``); a template's
   source is capped before it is compiled;
@@ -35,11 +37,11 @@ import jinja2
 from jinja2.exceptions import SecurityError
 
 from pipeline.errors import RenderError, RenderTimeout, TemplateRefused, TooBig
+from pipeline.load import plain
 from pipeline.load.bounds import MAX_TEMPLATE_BYTES
+from pipeline.load.plain import MAX_OUTPUT_CHARS
 from pipeline.load.sandboxed import TICK, BoundedEnvironment, ContentLoader, bounded_filter
 
-#: Rendered text larger than this is refused: a post is short, a runaway loop is not.
-MAX_OUTPUT_CHARS = 64 * 1024
 #: Seconds of this thread's CPU one string may take to render: a loop that never ends
 #: is an error, not a hang.
 MAX_RENDER_SECONDS = 2.0
@@ -49,12 +51,6 @@ MAX_RENDER_WALL_SECONDS = 30.0
 #: run (per process compiling): a manifest of many slow strings is refused, not endured.
 MAX_FILE_SECONDS = 6.0
 MAX_RUN_SECONDS = 120.0
-_MARKERS = ("{{", "{%", "{#")
-#: The subset that most manifests use: ``{{ name.field }}`` and ``{% include 'file' %}``.
-_SIMPLE = re.compile(
-    r"\{\{ *([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*) *\}\}"
-    r"|\{% *include +(['\"])([A-Za-z0-9_][A-Za-z0-9_./-]*)\2 *%\}")
-_MISS = object()
 
 
 class Renderer:
@@ -91,6 +87,7 @@ class Renderer:
         self.env.filters = {name: bounded_filter(name, f) for name, f in self.env.filters.items()
                             if name not in _UNREPEATABLE_FILTERS}
         self._compiled: dict[str, jinja2.Template] = {}
+        self._plain = plain.Sources(self._template_source)
         self._watching = False
         #: CPU seconds spent rendering the current manifest's strings, and all of this run's.
         self.file_spent = 0.0
@@ -99,6 +96,7 @@ class Renderer:
     def begin_file(self) -> None:
         """A new manifest: its strings share a fresh budget (the run's goes on)."""
         self.file_spent = 0.0
+        self._plain.file_steps = 0
 
     @contextmanager
     def watching(self) -> Iterator[None]:
@@ -129,10 +127,33 @@ class Renderer:
         Raises:
             RenderError: what went wrong, with the line inside the template when known.
         """
-        if not any(marker in source for marker in _MARKERS):
+        if "{{" not in source and "{%" not in source and "{#" not in source:
             return source
         if len(source) > MAX_TEMPLATE_BYTES:
             raise RenderError(f"template is {len(source)} characters, over the limit of {MAX_TEMPLATE_BYTES}")
+        try:
+            # The plain subset, its includes plain too, takes time in proportion to its
+            # (bounded) steps and text: no clock to read. Anything else is on the clock.
+            text = self._plain.render(source, context) if self.fast and source not in self._compiled else None
+            return _repeatable(source, self._timed(source, context) if text is None else text)
+        except jinja2.TemplateSyntaxError as exc:
+            # An error inside an included file names that file.
+            included = exc.name if exc.name and exc.filename else None
+            raise RenderError(f"template syntax error: {exc.message}", exc.lineno, included) from None
+        except jinja2.TemplateNotFound as exc:
+            raise RenderError(f"template {exc.name!r} not found in content/templates/") from None
+        except TemplateRefused as exc:
+            raise RenderError(f"template {exc.name!r} {exc.message}") from None
+        except jinja2.UndefinedError as exc:
+            raise RenderError(f"undefined variable: {exc.message}") from None
+        except (SecurityError, TooBig) as exc:
+            raise RenderError(f"refused by the template sandbox: {exc}") from None
+        except RenderError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - whatever a template's own code raises is its failure
+            raise RenderError(f"template failed: {type(exc).__name__}: {exc}") from None
+
+    def _timed(self, source: str, context: Mapping[str, Any]) -> str:
         env = self.env
         # Each string has its budget, and so do all the strings of one manifest and all
         # of one run: twenty strings of two seconds each must not make a minute.
@@ -151,7 +172,7 @@ class Renderer:
                 env.wall_deadline = time.monotonic() + MAX_RENDER_WALL_SECONDS
                 env.rendering = True
                 try:
-                    return _repeatable(source, self._render(source, context))
+                    return self._render(source, context)
                 finally:
                     env.rendering = False
                     spent = time.thread_time() - started
@@ -159,66 +180,29 @@ class Renderer:
                     self.run_spent += spent
         except RenderTimeout:
             raise RenderError(why) from None
-        except jinja2.TemplateSyntaxError as exc:
-            # An error inside an included file names that file.
-            included = exc.name if exc.name and exc.filename else None
-            raise RenderError(f"template syntax error: {exc.message}", exc.lineno, included) from None
-        except jinja2.TemplateNotFound as exc:
-            raise RenderError(f"template {exc.name!r} not found in content/templates/") from None
-        except TemplateRefused as exc:
-            raise RenderError(f"template {exc.name!r} {exc.message}") from None
-        except jinja2.UndefinedError as exc:
-            raise RenderError(f"undefined variable: {exc.message}") from None
-        except (SecurityError, TooBig) as exc:
-            raise RenderError(f"refused by the template sandbox: {exc}") from None
-        except RenderError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - whatever a template's own code raises is its failure
-            raise RenderError(f"template failed: {type(exc).__name__}: {exc}") from None
 
     def _render(self, source: str, context: Mapping[str, Any]) -> str:
         template = self._compiled.get(source)
         if template is None and self.fast:
-            text = self._render_simple(source, context)
+            # The subset, with its includes rendered by Jinja: no template to compile.
+            parsed = self._plain.parsed(source)
+            text = None if parsed is None else plain.fill(
+                parsed, context, lambda name, values: _bounded(self.env.get_template(name).generate(values), self.env))
             if text is not None:
                 return text
         if template is None:
             template = self._compiled[source] = self.env.from_string(source)
         return _bounded(template.generate(context), self.env)
 
-    def _render_simple(self, source: str, context: Mapping[str, Any]) -> str | None:
-        """Render the common subset without compiling a template: ``None`` when ``source``
-        holds anything else, or when Jinja alone can word what goes wrong.
-
-        Compiling costs about a millisecond a string, and nearly every string of a
-        manifest is distinct; this gives Jinja's exact output for the subset (a test
-        compares the two over generated templates).
-        """
-        if "\r" in source:  # Jinja normalises newlines: leave that to it
+    def _template_source(self, name: str) -> str | None:
+        """The source of the template ``name``, through the same loader (and checks) as
+        Jinja's; ``None`` when it cannot be read (Jinja words why, on the clock)."""
+        if self.env.loader is None:
             return None
-        # First the whole source must be the subset, so nothing is evaluated for a source
-        # that Jinja would refuse as a whole; then each piece is evaluated.
-        matches = list(_SIMPLE.finditer(source))
-        literals = [source[a.end() if a else 0:b.start() if b else len(source)]
-                    for a, b in zip([None, *matches], [*matches, None])]
-        if any("{" in literal or "}" in literal for literal in literals):
-            return None  # another construct, or a brace beside a tag that changes the lexing
-        parts: list[str] = [literals[0]]
-        for match, literal in zip(matches, literals[1:]):
-            if match.group(1):
-                value = _lookup(match.group(1), context)
-                if value is _MISS:
-                    return None
-                parts.append(str(value))
-            else:
-                parts.append(_bounded(self.env.get_template(match.group(3)).generate(context), self.env))
-            parts.append(literal)
-        text = "".join(parts)
-        if source.endswith("\n"):  # keep_trailing_newline=False drops the source's last newline
-            text = text[:-1]
-        if len(text) > MAX_OUTPUT_CHARS:
-            raise RenderError(f"template output exceeds {MAX_OUTPUT_CHARS} characters")
-        return text
+        try:
+            return self.env.loader.get_source(self.env, name)[0]
+        except Exception:  # noqa: BLE001 - reported by Jinja's own rendering
+            return None
 
     def render_value(self, value: Any, context: Mapping[str, Any]) -> Any:
         """Render every string inside ``value``; ``{ref: …}`` mappings are left as written."""
@@ -226,25 +210,9 @@ class Renderer:
             return self.render(value, context)
         if isinstance(value, list):
             return [self.render_value(v, context) for v in value]
-        if isinstance(value, dict) and set(value) != {"ref"}:
+        if isinstance(value, dict) and not (len(value) == 1 and "ref" in value):
             return {k: self.render_value(v, context) for k, v in value.items()}
         return value
-
-
-def _lookup(path: str, context: Mapping[str, Any]) -> Any:
-    """``a.b.c`` as the sandbox resolves it, for plain data: an attribute of the object
-    would win over an item in Jinja (``links.items``), so any such name is a miss."""
-    first, *rest = path.split(".")
-    if first not in context:
-        return _MISS  # maybe a global, maybe undefined: Jinja knows
-    value = context[first]
-    for name in rest:
-        if hasattr(value, name) or not isinstance(value, dict) or name not in value:
-            return _MISS
-        value = value[name]
-    if not isinstance(value, (str, int, float, bool)) or value is None:
-        return _MISS  # str() of containers and None: let Jinja print them its way
-    return value
 
 
 def _bounded(chunks: Any, env: BoundedEnvironment) -> str:

@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml as pyyaml
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from pipeline.errors import Diagnostic, Location, Refused, UserError, YamlRefused
 from pipeline.load.reads import read_capped, resolve_inside
@@ -38,15 +36,41 @@ _INT = re.compile(r"^[-+]?(0|[1-9][0-9]*)$")
 _FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
 _NULL = frozenset({"", "~", "null", "Null", "NULL"})
 _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+#: How a plain scalar that is not text begins (a null, a bool, a number, .inf or .nan).
+_MAY_RESOLVE = frozenset("~nNtTfF0123456789+-.")
 _SPECIAL = {".inf": math.inf, ".Inf": math.inf, ".INF": math.inf, "+.inf": math.inf,
             "+.Inf": math.inf, "+.INF": math.inf, "-.inf": -math.inf, "-.Inf": -math.inf,
             "-.INF": -math.inf, ".nan": math.nan, ".NaN": math.nan, ".NAN": math.nan}
-#: Where an anchor, alias or tag may start (after a space or a flow indicator): such
-#: text is read by the precise path. (An alias also shows on the fast path, as a node met
-#: twice, and a merge key as a tag the fast path refuses.)
-_PRECISE = re.compile(r"(?:^|[\s\[\]{},])[&*!]")
+#: Where an anchor, alias or tag may start (after a space, a flow indicator, a JSON-like
+#: key's colon or a byte order mark): such text is read by the precise path. (An alias
+#: also shows on the fast path, as a node met twice, and a merge key as a tag the fast
+#: path refuses.)
+_PRECISE = re.compile(r"(?:^|[\s\[\]{},:\ufeff])[&*!]")
+_BEFORE = frozenset("[]{},:\ufeff")
 _STANDARD_TAGS = frozenset(_TAG + t for t in ("str", "null", "bool", "int", "float", "timestamp", "value"))
-_FAST = getattr(pyyaml, "CSafeLoader", None)
+_STR, _MAP, _SEQ, _MERGE = (_TAG + t for t in ("str", "map", "seq", "merge"))
+try:
+    from yaml import cyaml as _cyaml  # PyYAML built with libyaml
+    _CParser: Any = getattr(_cyaml, "CParser")
+except ImportError:  # pragma: no cover - then every file takes the precise path
+    _CParser = None
+
+
+class _Composer(_CParser or object):  # type: ignore[misc]
+    """libyaml's composer, with YAML 1.2 left to ``_scalar``: every implicit scalar is a
+    string here but for a merge key, which is refused (PyYAML's resolver would match
+    each scalar against YAML 1.1's patterns, in Python, only for us to ignore them)."""
+
+    def resolve(self, kind: Any, value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is pyyaml.ScalarNode:
+            return _MERGE if value == "<<" and implicit[0] else _STR
+        return _SEQ if kind is pyyaml.SequenceNode else _MAP
+
+    def descend_resolver(self, parent: Any, index: Any) -> None:
+        pass
+
+    def ascend_resolver(self) -> None:
+        pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,10 +92,12 @@ class Document:
             if node is None:
                 break
             if node.id == "mapping":
-                found = next(((k, v) for k, v in node.value if k.value == part), None)
-                if found is None:
+                for key, value in node.value:
+                    if key.value == part:
+                        key_node, node = key, value
+                        break
+                else:
                     break
-                key_node, node = found
             elif node.id == "sequence" and isinstance(part, int) and 0 <= part < len(node.value):
                 key_node, node = None, node.value[part]
             else:
@@ -130,20 +156,44 @@ def load(path: str | os.PathLike[str], shown: str, *, inside: tuple[str, str] | 
 
 def parse(text: str, shown: str) -> Document:
     """Parse YAML text into a ``Document``; every refusal is a ``UserError`` at its line."""
-    if _FAST is not None and not _PRECISE.search(text):
+    if _CParser is not None and not _may_refer(text):
+        composer = _Composer(text)
         try:
-            root = pyyaml.compose(text, Loader=_FAST)
+            root = composer.get_single_node()
         except (pyyaml.YAMLError, RecursionError):
             pass  # let the precise path word the error
         else:
             try:
-                return _document(root, shown)
+                # No '*' at all: no alias, so no node can be met twice.
+                return Document(shown, {}) if root is None else \
+                    Document(shown, _build(root, 0, set() if "*" in text else None), root)
             except YamlRefused:
                 pass  # the precise path says it, from ruamel's marks
+        finally:
+            composer.dispose()
     return _parse_precise(text, shown)
 
 
+def _may_refer(text: str) -> bool:
+    """Whether an anchor, alias or tag may start in ``text`` (``_PRECISE``): looked for
+    at each '&', '*' and '!' (texts hold few), by the pattern when there are many."""
+    for mark in "&*!":
+        at = text.find(mark)
+        for _ in range(16):
+            if at < 0:
+                break
+            if at == 0 or text[at - 1].isspace() or text[at - 1] in _BEFORE:
+                return True
+            at = text.find(mark, at + 1)
+        else:
+            return _PRECISE.search(text) is not None
+    return False
+
+
 def _parse_precise(text: str, shown: str) -> Document:
+    from ruamel.yaml import YAML  # only for the few files that need it
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
     yaml = YAML(typ="safe", pure=True)
     try:
         root = yaml.compose(text)
@@ -173,32 +223,35 @@ def _pos(node: Any) -> tuple[int, int]:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
 
 
-def _build(node: Any, depth: int, seen: set[int]) -> Any:
+def _build(node: Any, depth: int, seen: set[int] | None) -> Any:
     # ruamel keeps anchors on nodes; libyaml's composer shares the node an alias points
-    # at, which shows as the same node met twice.
-    if getattr(node, "anchor", None) or id(node) in seen:
-        raise YamlRefused("YAML anchors and aliases are not allowed: write each value out", node)
-    seen.add(id(node))
+    # at, which shows as the same node met twice (``seen`` is None where no alias can be).
+    if seen is not None:
+        if getattr(node, "anchor", None) or id(node) in seen:
+            raise YamlRefused("YAML anchors and aliases are not allowed: write each value out", node)
+        seen.add(id(node))
     if depth > MAX_DEPTH:
         raise YamlRefused(f"YAML nested too deeply (limit {MAX_DEPTH})", node)
     kind = node.id
     if kind == "scalar":
         return _scalar(node)
     if kind == "mapping":
-        if node.tag != _TAG + "map":
+        if node.tag != _MAP:
             raise YamlRefused(f"YAML tag {node.tag!r} is not allowed", node)
         out: dict[str, Any] = {}
+        inner = depth + 1
+        flat = seen is None and inner <= MAX_DEPTH  # then a scalar needs no other check
         for key_node, value_node in node.value:
-            if key_node.tag == _TAG + "merge":
+            if key_node.tag == _MERGE:
                 raise YamlRefused("YAML merge keys (<<) are not allowed", key_node)
-            key = _build(key_node, depth + 1, seen)
+            key = _scalar(key_node) if flat and key_node.id == "scalar" else _build(key_node, inner, seen)
             if not isinstance(key, str):
                 raise YamlRefused(f"mapping keys must be strings, got {key!r}", key_node)
             if key in out:
                 raise YamlRefused(f"duplicate key {key!r}", key_node)
-            out[key] = _build(value_node, depth + 1, seen)
+            out[key] = _scalar(value_node) if flat and value_node.id == "scalar" else _build(value_node, inner, seen)
         return out
-    if node.tag != _TAG + "seq":
+    if node.tag != _SEQ:
         raise YamlRefused(f"YAML tag {node.tag!r} is not allowed", node)
     return [_build(item, depth + 1, seen) for item in node.value]
 
@@ -210,6 +263,8 @@ def _scalar(node: Any) -> Any:
     if node.style:  # quoted or block: always text
         return text
     # Plain: YAML 1.2's core schema, resolved here so both loaders agree.
+    if text and text[0] not in _MAY_RESOLVE:
+        return text
     if text in _NULL:
         return None
     if text in _BOOL:

@@ -56,10 +56,14 @@ def request_digest(type_name: str, token: str, request: dict[str, Any], prefix: 
     and the planner can tell a moved post from a new one.
     """
     if prefix:
-        request = {k: _relative(v, prefix) for k, v in request.items()}
-    canonical = json.dumps([type_name, token, request], sort_keys=True,
-                           separators=(",", ":"), ensure_ascii=False)
+        request = {k: v if type(v) is str else _relative(v, prefix) for k, v in request.items()}
+    canonical = _CANONICAL.encode([type_name, token, request])
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+#: What ``json.dumps(..., sort_keys=True, separators=(",", ":"), ensure_ascii=False)``
+#: makes, without making an encoder at every call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _relative(value: Any, prefix: str) -> Any:

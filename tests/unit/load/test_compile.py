@@ -336,3 +336,31 @@ def test_unquoted_ids_are_sent_exactly_as_written(project: Project, written: str
     result = project.run("plan", "--format", "json")
     assert result.exit_code == 0, result.output
     assert f'"page": "{sent}"' in result.stdout
+
+
+def test_the_usual_url_form_accepts_only_what_the_full_check_accepts() -> None:
+    """URLs of the usual form skip splitting: that shortcut must never let through what
+    the full check refuses, and must give the same answer for what it accepts."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from pipeline.model import manifest
+    from pipeline.model.config import check_http_url
+
+    pieces = st.sampled_from(["http", "https", "HTTP", "ftp", "://", ":", "/", "//", "?", "#", "@", "[", "]",
+                              "a", "B", "0", ".", "-", "_", "~", "%", " ", "\t", "\n", "\u00a0", "é", "x.example"])
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.sampled_from(["http://", "https://", "HTTPS://", ""]), st.lists(pieces, max_size=10).map("".join))
+    def same(scheme: str, rest: str) -> None:
+        url = scheme + rest
+        try:
+            full: str | None = check_http_url(url)
+        except ValueError:
+            full = None
+        if manifest._USUAL_URL.fullmatch(url):
+            assert full == url, url
+
+    same()
+    for url in ("http://x.example", "https://a.b:8080/p?q=1#f", "https://cdn.acme.example/w-1/hero.png"):
+        assert manifest._USUAL_URL.fullmatch(url) and check_http_url(url) == url

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from pipeline.load import source
-from pipeline.errors import UserError
+from pipeline.errors import UserError, YamlRefused
 
 SNIPPETS = [
     "a: yes\nb: no\nc: on\nd: off\ne: y\n",
@@ -62,8 +62,44 @@ def test_core_schema_scalars() -> None:
     ("base: {x: 1}\nother:\n  <<: {y: 2}\n", "x.yaml:3:3: YAML merge keys (<<) are not allowed"),
     ("a: [1, 2\n", "x.yaml:2:1: invalid YAML"),
     ("? [complex, key]\n: 1\n", "x.yaml:1:3: mapping keys must be strings"),
+    ('{"a":&b c}\n', "x.yaml:1:6: YAML anchors and aliases are not allowed"),  # JSON-like key: no space
+    ("\ufeff&a x\n", "x.yaml:1:1: YAML anchors and aliases are not allowed"),  # after a byte order mark
 ])
 def test_refusals_are_located(text: str, message: str) -> None:
     with pytest.raises(UserError) as err:
         source.parse(text, "x.yaml")
     assert str(err.value).startswith(message), str(err.value)
+
+
+def test_ordinary_text_takes_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    def precise(text: str, shown: str) -> None:
+        raise AssertionError("the precise path was taken")
+
+    monkeypatch.setattr(source, "_parse_precise", precise)
+    text = "vars:\n  a: Wow! 2*3 is 6&c.\n  '<<': quoted\nactions: {t: {type: x, n: [1, 2.5, true, ~]}}\n"
+    assert source.parse(text, "x.yaml").data == {
+        "vars": {"a": "Wow! 2*3 is 6&c.", "<<": "quoted"},
+        "actions": {"t": {"type": "x", "n": [1, 2.5, True, None]}}}
+
+
+def test_an_alias_that_reaches_the_fast_path_is_still_refused() -> None:
+    composer = source._Composer("a: &x [1]\nb: *x\n")
+    try:
+        root = composer.get_single_node()
+    finally:
+        composer.dispose()
+    with pytest.raises(YamlRefused, match="aliases are not allowed"):
+        source._build(root, 0, set())
+
+
+def test_where_an_anchor_alias_or_tag_may_start_is_found_as_the_pattern_finds_it() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=500, deadline=None)
+    @given(st.text(st.sampled_from("ab &*!\t\n[]{},:\ufeff\u00a0-"), max_size=80))
+    def same(text: str) -> None:
+        assert source._may_refer(text) == bool(source._PRECISE.search(text)), repr(text)
+
+    same()
+    assert source._may_refer("a" + "x!" * 100 + " !tag")  # past the few looked at one by one
