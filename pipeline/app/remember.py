@@ -33,7 +33,7 @@ from pipeline.errors import UserError
 from pipeline.files import read_nofollow
 from pipeline.load.blobs import read_blob, write_blob
 from pipeline.load.cache import ResultCache, results_for
-from pipeline.load.fingerprint import Fingerprint
+from pipeline.load.fingerprint import Fingerprint, known_digest
 from pipeline.load.project import CONTENT_DIR, MANIFEST_SUFFIXES, PRIVATE_DIR, private_dir
 from pipeline.model.plan import PLAN_FILE, Plan
 from pipeline.model.state import Record, State
@@ -52,7 +52,8 @@ def state_digests(workspace: Workspace) -> tuple[str | None, str | None]:
     of its journal; None for a file that does not exist."""
     store = workspace.store()
     journal = read_nofollow(store.journal_path)
-    return lookup.digest(str(store.path)), None if journal is None else hashlib.sha256(journal).hexdigest()
+    snapshot = known_digest(workspace.project.root, str(store.path), lookup.digest)
+    return snapshot, None if journal is None else hashlib.sha256(journal).hexdigest()
 
 
 def _key(workspace: Workspace, prints: Fingerprint, state: tuple[str | None, str | None]) -> str:

@@ -21,10 +21,12 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
+import stat
 import struct
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from pipeline import __version__
 from pipeline.errors import Diagnostic, Refused
@@ -40,6 +42,7 @@ CACHE_FORMAT = 3
 #: is not trusted next time.
 RACY_NS = 2_000_000_000
 _TABLE = Path("cache") / "files.marshal"
+_STAMPS = Path("cache") / "stamps.marshal"
 _STAMP = struct.Struct("<qqqq")  # inode, size, mtime and ctime in nanoseconds
 #: The table is written again only when enough of it went stale: a few edited files
 #: are cheaper to hash again than a table of ten thousand entries is to write.
@@ -109,6 +112,26 @@ def fingerprint(project: Project) -> Fingerprint:
     # a symlink leading out appeared is not the plan of the project now.
     context = _context_key(project, listing.others, listing.real, listing.problems)
     return Fingerprint(context, digests, listing.real, tuple(listing.problems))
+
+
+def known_digest(root: Path, path: str, digest: Callable[[str], str | None]) -> str | None:
+    """``digest(path)``, remembered by the file's stat as the manifests' digests are: a
+    state snapshot of a hundred megabytes is hashed once per version, not at every plan."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return digest(path)
+    if not stat.S_ISREG(info.st_mode):
+        return digest(path)  # a link or a FIFO: the digest function says what it is
+    stamp = _STAMP.pack(info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns) + path.encode()
+    table = root / PRIVATE_DIR / _STAMPS
+    known = read_blob(table)
+    if isinstance(known, dict) and isinstance(known.get(stamp), str):
+        return str(known[stamp])
+    value = digest(path)
+    if value is not None and max(info.st_mtime_ns, info.st_ctime_ns) < time.time_ns() - RACY_NS:
+        write_blob(table, {stamp: value})
+    return value
 
 
 def _context_key(project: Project, others: list[str], real: dict[str, str],

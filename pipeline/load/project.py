@@ -91,6 +91,17 @@ class Project:
                 continue
             for entry in entries:
                 rel = f"{shown}/{entry.name}"
+                # The usual entry first, with no call per check: a printable ASCII name
+                # (valid UTF-8) of a folder or a regular file, no symlink.
+                if entry.name.isascii() and entry.name.isprintable() and not entry.is_symlink():
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append((entry.path, rel))
+                        continue
+                    if entry.is_file(follow_symlinks=False):
+                        (manifests if rel.endswith(MANIFEST_SUFFIXES) and not rel.startswith(_TEMPLATES)
+                         else others).append(rel)
+                        real[rel] = entry.path
+                        continue
                 if not _utf8(entry.name):
                     # An address, a state key and every report are UTF-8 text.
                     problems.append(Diagnostic("the name is not valid UTF-8: rename it", Location(rel)))
@@ -138,8 +149,11 @@ class Project:
             return str(path)
 
 
+_TEMPLATES = f"{CONTENT_DIR}/{TEMPLATES_DIR}/"
+
+
 def _is_manifest(rel: str) -> bool:
-    return rel.endswith(MANIFEST_SUFFIXES) and not rel.startswith(f"{CONTENT_DIR}/{TEMPLATES_DIR}/")
+    return rel.endswith(MANIFEST_SUFFIXES) and not rel.startswith(_TEMPLATES)
 
 
 def _vet(entry: os.DirEntry[str], content: str) -> tuple[str, bool]:

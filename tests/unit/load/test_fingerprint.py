@@ -88,3 +88,23 @@ def test_a_forged_table_is_ignored(example: Path) -> None:
     path = example / "content/posts/2026-12-01-launch.yaml"
     path.write_text(path.read_text().replace("is out!", "is up!!"))
     assert digests(example) != before
+
+
+def test_a_known_digest_is_remembered_by_stat_and_an_edit_that_keeps_size_and_mtime_is_seen(
+        example: Path) -> None:
+    state = example / "state.json"
+    state.write_text('{"a": 1}\n')
+    time.sleep(0.06)  # past the (shortened) racy window
+    calls: list[str] = []
+
+    def digest(path: str) -> str:
+        calls.append(path)
+        return Path(path).read_text()
+
+    (example / ".pipeline/cache").mkdir(parents=True)
+    assert prints.known_digest(example, str(state), digest) == '{"a": 1}\n'
+    assert prints.known_digest(example, str(state), digest) == '{"a": 1}\n' and len(calls) == 1
+    info = state.stat()
+    state.write_text('{"a": 2}\n')
+    os.utime(state, ns=(info.st_atime_ns, info.st_mtime_ns))  # same size, same mtime: a new ctime
+    assert prints.known_digest(example, str(state), digest) == '{"a": 2}\n' and len(calls) == 2
