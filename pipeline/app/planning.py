@@ -14,7 +14,7 @@ from pipeline import clock, git
 from pipeline.app import remember, review
 from pipeline.app.workspace import Loaded, Workspace, load_workspace
 from pipeline.errors import Diagnostic, Refused, UserError
-from pipeline.files import atomic_write
+from pipeline.files import atomic_write, read_nofollow
 from pipeline.load.blobs import tracked
 from pipeline.load.fingerprint import Fingerprint, fingerprint
 from pipeline.load.reads import opened
@@ -136,7 +136,11 @@ def inputs_digest(loaded: Loaded) -> str:
 def plan_and_remember(loaded: Loaded, prints: Fingerprint, now: datetime | None = None) -> Plan:
     """A full plan, remembered for the next runs (``app.remember``)."""
     now = now or clock.now()
-    state = loaded.store().load()
+    store = loaded.store()
+    store.check_links()
+    # The bytes read once: the plan and what it is remembered against are the same state.
+    snapshot, journal = read_nofollow(store.path), read_nofollow(store.journal_path)
+    state = store.parse(snapshot, journal)
     the_plan = make_plan(loaded, state, now, frozenset())
-    remember.plan_and_remember(loaded, prints, now, the_plan, state)
+    remember.plan_and_remember(loaded, prints, now, the_plan, state, snapshot, journal)
     return the_plan

@@ -99,8 +99,10 @@ def from_memory(workspace: Workspace, prints: Fingerprint, now: datetime,
     return _incremental(workspace, prints, now, blob, state)
 
 
-def plan_and_remember(loaded: Loaded, prints: Fingerprint, now: datetime, the_plan: Plan, state: State) -> None:
-    """Remember a full plan of ``loaded`` against ``state`` for the next runs."""
+def plan_and_remember(loaded: Loaded, prints: Fingerprint, now: datetime, the_plan: Plan, state: State,
+                      snapshot: bytes | None, journal: bytes | None) -> None:
+    """Remember a full plan of ``loaded`` against ``state`` (read from ``snapshot`` and
+    ``journal``) for the next runs."""
     listed = tuple(c for c in the_plan.changes if c.kind != "noop" or c.moved_from)
     summary = dataclass_replace(the_plan, changes=listed, noop_omitted=len(the_plan.changes) - len(listed))
     times = [c.publish_at for c in the_plan.changes if c.kind == "wait" and c.publish_at and c.publish_at > now]
@@ -115,8 +117,6 @@ def plan_and_remember(loaded: Loaded, prints: Fingerprint, now: datetime, the_pl
         return  # a secret is never written down
     root = loaded.project.root
     private_dir(root)
-    store = loaded.store()
-    snapshot, journal = read_nofollow(store.path), read_nofollow(store.journal_path)
     digests = (None if snapshot is None else hashlib.sha256(snapshot).hexdigest(),
                None if journal is None else hashlib.sha256(journal).hexdigest())
     keys = delta.order_keys(loaded.graph)
@@ -124,7 +124,7 @@ def plan_and_remember(loaded: Loaded, prints: Fingerprint, now: datetime, the_pl
         "format": _FORMAT, "key": _key(loaded, prints, digests), "context": prints.context,
         "site": loaded.site.name, "state": digests[0],
         # Verified once here, so that the next plans may read records straight from it.
-        "canonical": journal is None and (snapshot is None or lookup.canonical(snapshot, serialized(state))),
+        "canonical": journal is None and (snapshot is None or lookup.canonical(root, snapshot, lambda: serialized(state))),
         "valid_until": min(times).isoformat() if times else None,
         "plan": PLAN_FILE.dump_python(summary, mode="json"),
         "keys": {c.address: keys[c.address] for c in listed if delta.is_row_of_action(c)},

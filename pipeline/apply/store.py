@@ -32,6 +32,7 @@ from pydantic import ValidationError
 
 from pipeline import clock
 from pipeline.errors import BadEvent, Diagnostic, Location, LockedError, UserError
+from pipeline.apply import lookup
 from pipeline.apply.signature import Signer, digest_of
 from pipeline.files import atomic_write, dumps, dumps_line, open_nofollow, read_nofollow, refuse_links
 from pipeline.model.journal import Event, parse_event
@@ -271,6 +272,7 @@ class StateStore:
         if not state.lineage:
             state.lineage = str(uuid.uuid4())
         self._chain = self._write(state)
+        lookup.written(self.root, self._chain.removeprefix("sha256:"))
         self.journal_path.unlink(missing_ok=True)
         if self.signer is not None:
             atomic_write(self.signature_path, self.signer.sign(self._chain) + "\n")
