@@ -27,6 +27,8 @@ MAX_INT_BITS = 16 * 1024
 MAX_ITEMS = 100_000
 #: Characters of a template's source, checked before it is compiled.
 MAX_TEMPLATE_BYTES = 64 * 1024
+#: Seconds of CPU between two looks of the signal at a render's clock.
+TICK = 0.05
 #: Spaces ``tojson`` may indent by per level.
 MAX_INDENT = 16
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import stat
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator
 
 from pipeline.errors import Refused
@@ -121,3 +122,30 @@ def read_capped(real: str, cap: int, *, checked: bool = False) -> bytes:
         if size > cap:  # it grew after the check
             raise Refused(f"is over the limit of {cap} bytes")
         return b"".join(chunks)
+
+
+def read_template(folder: Path, within: str | None, name: str) -> tuple[str, str]:
+    """The text of template ``name`` (an include's name: ``/``-separated, no ``..``) and
+    its real path: a regular file really inside ``folder``, itself really inside
+    ``within`` when given, size-capped before it is read. Without Jinja, so that a plain
+    include (``render``'s plain path) does not import it; Jinja's loader reads through it.
+
+    Raises:
+        LookupError: a name that cannot stand for a file inside the folder.
+        Refused: not a regular file inside, too large, unreadable (or "does not exist").
+    """
+    from pipeline.load.bounds import MAX_TEMPLATE_BYTES
+
+    pieces = []
+    for piece in name.split("/"):
+        if os.path.sep in piece or (os.path.altsep and os.path.altsep in piece) or piece == os.path.pardir:
+            raise LookupError(name)
+        if piece and piece != ".":
+            pieces.append(piece)
+    root = os.path.realpath(folder) if within is None else resolve_inside(folder, within, "content/")
+    real = resolve_inside(os.path.join(folder, *pieces), root, "content/templates/")
+    raw = read_capped(real, MAX_TEMPLATE_BYTES)
+    try:
+        return raw.decode("utf-8"), real
+    except UnicodeDecodeError:
+        raise Refused("is not valid UTF-8") from None

@@ -31,16 +31,18 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import Any, Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
-import jinja2
-from jinja2.exceptions import SecurityError
-
-from pipeline.errors import RenderError, RenderTimeout, TemplateRefused, TooBig
+from pipeline.errors import Refused, RenderError, RenderTimeout, TemplateRefused, TooBig
 from pipeline.load import plain
-from pipeline.load.bounds import MAX_TEMPLATE_BYTES
+from pipeline.load.bounds import MAX_TEMPLATE_BYTES, TICK
 from pipeline.load.plain import MAX_OUTPUT_CHARS
-from pipeline.load.sandboxed import TICK, BoundedEnvironment, ContentLoader, bounded_filter
+from pipeline.load.reads import read_template
+
+if TYPE_CHECKING:  # Jinja is imported when a string needs it: not for a plain one
+    import jinja2
+
+    from pipeline.load.sandboxed import BoundedEnvironment
 
 #: Seconds of this thread's CPU one string may take to render: a loop that never ends
 #: is an error, not a hang.
@@ -61,37 +63,21 @@ class Renderer:
 
     def __init__(self, templates_dir: Path | None, *, fast: bool = True, within: str | None = None) -> None:
         self.fast = fast
-        loader = ContentLoader(templates_dir, within) if templates_dir else None
-        self.env = BoundedEnvironment(
-            loader=loader,
-            undefined=jinja2.StrictUndefined,
-            autoescape=False,
-            keep_trailing_newline=False,
-            auto_reload=False,
-            cache_size=-1,  # a plain dict: a lock held when a timeout strikes would hang the next run
-            finalize=_plain,
-        )
-        env = self.env
-        safe_range: Callable[..., Iterator[int]] = self.env.globals["range"]  # type: ignore[assignment]
-
-        def bounded_range(*args: int) -> Iterator[int]:
-            # Every step of a loop checks the clock, so nested loops cannot spin for ever.
-            for i in safe_range(*args):
-                env.check_time()
-                yield i
-
-        # Only what a post needs; lipsum(n) spends seconds of CPU inside one call.
-        self.env.globals = {"range": bounded_range, "dict": dict, "cycler": jinja2.utils.Cycler,
-                            "joiner": jinja2.utils.Joiner, "namespace": jinja2.utils.Namespace}
-        # ``random`` would let the apply on main publish what the reviewed plan did not show.
-        self.env.filters = {name: bounded_filter(name, f) for name, f in self.env.filters.items()
-                            if name not in _UNREPEATABLE_FILTERS}
+        self.templates_dir, self.within = templates_dir, within
+        self._env: BoundedEnvironment | None = None
         self._compiled: dict[str, jinja2.Template] = {}
         self._plain = plain.Sources(self._template_source)
         self._watching = False
         #: CPU seconds spent rendering the current manifest's strings, and all of this run's.
         self.file_spent = 0.0
         self.run_spent = 0.0
+
+    @property
+    def env(self) -> BoundedEnvironment:
+        """The sandboxed environment, made when a string first needs Jinja."""
+        if self._env is None:
+            self._env = _environment(self.templates_dir, self.within)
+        return self._env
 
     def begin_file(self) -> None:
         """A new manifest: its strings share a fresh budget (the run's goes on)."""
@@ -118,8 +104,8 @@ class Renderer:
             signal.signal(signal.SIGPROF, previous)
 
     def _on_tick(self, signum: int, frame: FrameType | None) -> None:
-        if self.env.rendering:
-            self.env.check_time()
+        if self._env is not None and self._env.rendering:
+            self._env.check_time()
 
     def render(self, source: str, context: Mapping[str, Any]) -> str:
         """Render one string; a string without template syntax is returned as is.
@@ -136,22 +122,10 @@ class Renderer:
             # (bounded) steps and text: no clock to read. Anything else is on the clock.
             text = self._plain.render(source, context) if self.fast and source not in self._compiled else None
             return _repeatable(source, self._timed(source, context) if text is None else text)
-        except jinja2.TemplateSyntaxError as exc:
-            # An error inside an included file names that file.
-            included = exc.name if exc.name and exc.filename else None
-            raise RenderError(f"template syntax error: {exc.message}", exc.lineno, included) from None
-        except jinja2.TemplateNotFound as exc:
-            raise RenderError(f"template {exc.name!r} not found in content/templates/") from None
-        except TemplateRefused as exc:
-            raise RenderError(f"template {exc.name!r} {exc.message}") from None
-        except jinja2.UndefinedError as exc:
-            raise RenderError(f"undefined variable: {exc.message}") from None
-        except (SecurityError, TooBig) as exc:
-            raise RenderError(f"refused by the template sandbox: {exc}") from None
         except RenderError:
             raise
         except Exception as exc:  # noqa: BLE001 - whatever a template's own code raises is its failure
-            raise RenderError(f"template failed: {type(exc).__name__}: {exc}") from None
+            raise _mapped(exc) from None
 
     def _timed(self, source: str, context: Mapping[str, Any]) -> str:
         env = self.env
@@ -195,13 +169,14 @@ class Renderer:
         return _bounded(template.generate(context), self.env)
 
     def _template_source(self, name: str) -> str | None:
-        """The source of the template ``name``, through the same loader (and checks) as
-        Jinja's; ``None`` when it cannot be read (Jinja words why, on the clock)."""
-        if self.env.loader is None:
+        """The source of the template ``name``, read with the same checks as Jinja's
+        loader (``reads.read_template``); ``None`` when it cannot be read (Jinja words
+        why, on the clock)."""
+        if self.templates_dir is None:
             return None
         try:
-            return self.env.loader.get_source(self.env, name)[0]
-        except Exception:  # noqa: BLE001 - reported by Jinja's own rendering
+            return read_template(self.templates_dir, self.within, name)[0]
+        except (Refused, LookupError):
             return None
 
     def render_value(self, value: Any, context: Mapping[str, Any]) -> Any:
@@ -213,6 +188,66 @@ class Renderer:
         if isinstance(value, dict) and not (len(value) == 1 and "ref" in value):
             return {k: self.render_value(v, context) for k, v in value.items()}
         return value
+
+
+def preload() -> None:
+    """Import Jinja now (a compile does, before it forks, once for all its processes)."""
+    import pipeline.load.sandboxed  # noqa: F401
+
+
+def _environment(templates_dir: Path | None, within: str | None) -> BoundedEnvironment:
+    import jinja2
+
+    from pipeline.load.sandboxed import BoundedEnvironment, ContentLoader, bounded_filter
+
+    loader = ContentLoader(templates_dir, within) if templates_dir else None
+    env = BoundedEnvironment(
+        loader=loader,
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=False,
+        auto_reload=False,
+        cache_size=-1,  # a plain dict: a lock held when a timeout strikes would hang the next run
+        finalize=_plain,
+    )
+    safe_range: Callable[..., Iterator[int]] = env.globals["range"]  # type: ignore[assignment]
+
+    def bounded_range(*args: int) -> Iterator[int]:
+        # Every step of a loop checks the clock, so nested loops cannot spin for ever.
+        for i in safe_range(*args):
+            env.check_time()
+            yield i
+
+    # Only what a post needs; lipsum(n) spends seconds of CPU inside one call.
+    env.globals = {"range": bounded_range, "dict": dict, "cycler": jinja2.utils.Cycler,
+                   "joiner": jinja2.utils.Joiner, "namespace": jinja2.utils.Namespace}
+    # ``random`` would let the apply on main publish what the reviewed plan did not show.
+    env.filters = {name: bounded_filter(name, f) for name, f in env.filters.items()
+                   if name not in _UNREPEATABLE_FILTERS}
+    return env
+
+
+def _mapped(exc: Exception) -> RenderError:
+    """What went wrong in a render, in words (Jinja's exceptions are Jinja's by then: it
+    raised them, so it is imported)."""
+    if isinstance(exc, TooBig):
+        return RenderError(f"refused by the template sandbox: {exc}")
+    if isinstance(exc, TemplateRefused):
+        return RenderError(f"template {exc.name!r} {exc.message}")
+    import jinja2
+    from jinja2.exceptions import SecurityError
+
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        # An error inside an included file names that file.
+        included = exc.name if exc.name and exc.filename else None
+        return RenderError(f"template syntax error: {exc.message}", exc.lineno, included)
+    if isinstance(exc, jinja2.TemplateNotFound):
+        return RenderError(f"template {exc.name!r} not found in content/templates/")
+    if isinstance(exc, jinja2.UndefinedError):
+        return RenderError(f"undefined variable: {exc.message}")
+    if isinstance(exc, SecurityError):
+        return RenderError(f"refused by the template sandbox: {exc}")
+    return RenderError(f"template failed: {type(exc).__name__}: {exc}")
 
 
 def _bounded(chunks: Any, env: BoundedEnvironment) -> str:
@@ -236,6 +271,9 @@ _PLAIN = (str, int, float, bool, type(None))
 
 def _plain(value: Any, depth: int = 0) -> Any:
     """Jinja's ``finalize``: only values that print the same on every run are printed."""
+    import jinja2
+    from jinja2.exceptions import SecurityError
+
     if isinstance(value, _PLAIN) or isinstance(value, jinja2.Undefined):
         return value
     if depth < 32 and isinstance(value, (list, tuple)):
@@ -255,6 +293,8 @@ def _repeatable(source: str, text: str) -> str:
     """``text``, unless it holds an object's address that its source did not: then the
     plan and the apply would render different posts."""
     if "0x" in text and len(_ADDRESS.findall(text)) > len(_ADDRESS.findall(source)):
+        from jinja2.exceptions import SecurityError
+
         raise SecurityError("the rendering holds an object's address, which differs on every run")
     return text
 

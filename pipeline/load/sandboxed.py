@@ -11,7 +11,6 @@ step. ``render.Renderer`` owns one of these per project.
 from __future__ import annotations
 
 import functools
-import os
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
@@ -21,18 +20,15 @@ from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame, optimizeconst
 from jinja2.environment import TemplateModule
 from jinja2.exceptions import SecurityError
-from jinja2.loaders import split_template_path
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from pipeline.errors import Refused, RenderTimeout, TemplateRefused, TooBig
 from pipeline.load import bounds
-from pipeline.load.bounds import MAX_TEMPLATE_BYTES, MAX_VALUE
-from pipeline.load.reads import read_capped, resolve_inside
+from pipeline.load.bounds import MAX_VALUE
+from pipeline.load.reads import read_template
 
 
 MAX_EXPONENT = 256
-#: Seconds of CPU between two looks of the signal at a render's clock.
-TICK = 0.05
 
 
 
@@ -46,20 +42,15 @@ class ContentLoader(jinja2.BaseLoader):
         self.folder, self.within = folder, within
 
     def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
-        pieces = split_template_path(template)  # refuses ".." and separators
         try:
-            root = os.path.realpath(self.folder) if self.within is None \
-                else resolve_inside(self.folder, self.within, "content/")
-            real = resolve_inside(os.path.join(self.folder, *pieces), root, "content/templates/")
-            raw = read_capped(real, MAX_TEMPLATE_BYTES)
+            text, real = read_template(self.folder, self.within, template)
+            return text, real, lambda: True
+        except LookupError:  # a name that cannot stand for a file inside the folder
+            raise jinja2.TemplateNotFound(template) from None
         except Refused as refused:
             if refused.message == "does not exist":
                 raise jinja2.TemplateNotFound(template) from None
             raise TemplateRefused(template, refused.message) from None
-        try:
-            return raw.decode("utf-8"), real, lambda: True
-        except UnicodeDecodeError:
-            raise TemplateRefused(template, "is not valid UTF-8") from None
 
 
 class _Buffer(list[str]):

@@ -72,7 +72,9 @@ def compile_serially(project: Project, paths: Paths) -> list[FileResult]:
 
 def compile_in_parallel(project: Project, paths: Paths, cores: int) -> list[FileResult]:
     """Every file's result, in order, compiled by this process and ``cores - 1`` forked ones."""
-    import pipeline.load.render  # noqa: F401 - Jinja imported once, before the fork, for all
+    from pipeline.load.render import preload
+
+    preload()  # Jinja imported once, before the fork, for all
 
     context = multiprocessing.get_context("fork")
     batches = [paths[i:i + BATCH] for i in range(0, len(paths), BATCH)]
