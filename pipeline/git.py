@@ -47,9 +47,11 @@ def file_at(root: Path, ref: str, path: str) -> bytes | None:
     return done.stdout if done.returncode == 0 else None
 
 
-def recent_versions(root: Path, path: str, limit: int = 10) -> list[bytes]:
-    """The contents of ``path`` in the newest ``limit`` commits of HEAD that touched it
-    (a commit that removed it gives b""); empty outside a repository or without git."""
+def recent_versions(root: Path, path: str, limit: int = 10, edge: int = 4096) -> list[bytes]:
+    """The start and end (``edge`` bytes each, a newline between) of ``path`` in the
+    newest ``limit`` commits of HEAD that touched it (a commit that removed it gives b""),
+    streamed: a state of a hundred megabytes, ten times over, is never held. Empty outside
+    a repository or without git."""
     try:
         log = subprocess.run(["git", "-C", str(root), "log", f"-n{limit}", "--format=%H", "--", path],
                              capture_output=True, timeout=60, check=False, text=True)
@@ -57,7 +59,21 @@ def recent_versions(root: Path, path: str, limit: int = 10) -> list[bytes]:
         return []
     if log.returncode != 0:
         return []
-    return [file_at(root, sha, path) or b"" for sha in log.stdout.split()]
+    return [_edges(root, sha, path, edge) for sha in log.stdout.split()]
+
+
+def _edges(root: Path, ref: str, path: str, edge: int) -> bytes:
+    with subprocess.Popen(["git", "-C", str(root), "show", f"{ref}:./{path}"], stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL) as shown:
+        assert shown.stdout is not None
+        head = shown.stdout.read(edge)
+        tail = b""
+        while chunk := shown.stdout.read(1 << 20):
+            tail = (tail + chunk)[-edge:]
+        shown.wait(timeout=60)
+    if shown.returncode != 0:
+        return b""
+    return head + (b"\n" + tail if tail else b"")
 
 
 def export(root: Path, ref: str, dest: Path, paths: tuple[str, ...] = (),
