@@ -3,6 +3,10 @@
 Under the state's lock: settle unknown outcomes (fresh plans only), decide the plan
 (made now and confirmed, or saved and verified against what the manifests and the state
 give now), record moved posts, send, and write the state back.
+
+``apply_workspace`` first tries the same in part: when the plan is remembered, or can
+be made incrementally, only the records its changes touch are read and the snapshot is
+written back whole around them (``_apply_in_part``); otherwise everything is loaded.
 """
 
 from __future__ import annotations
@@ -16,9 +20,9 @@ from pipeline import clock, git
 from pipeline.app import remember
 from pipeline.app.planning import inputs_digest, make_plan
 from pipeline.app.workspace import Loaded, Workspace, load_workspace
+from pipeline.apply import origin
 from pipeline.apply import site as site_mod
 from pipeline.apply.executor import Executor
-from pipeline.apply import origin
 from pipeline.apply.partial import PartialStore
 from pipeline.apply.results import ApplyResult, Event
 from pipeline.apply.settle import Settled, settle
@@ -31,7 +35,7 @@ from pipeline.model.journal import Moved
 from pipeline.model.state import State
 from pipeline.report import github
 
-if TYPE_CHECKING:  # requests is imported only when something is sent
+if TYPE_CHECKING:  # the HTTP client is imported only when something is sent
     from pipeline.oneall.client import OneAllClient
 
 
@@ -138,7 +142,7 @@ def _apply_in_part(workspace: Workspace, prints: Fingerprint, *, confirm: Callab
     # is reported without touching the state's folder), and kept only if the state is
     # still the one it was planned against once the lock is held.
     digests = remember.state_digests(workspace)
-    the_plan = remember.from_memory(workspace, prints, clock.now(), digests)
+    the_plan = remember.from_memory(workspace, prints, clock.now(), digests, in_part=True)
     if the_plan is None or the_plan.count("unknown"):
         return None
     with store.locked(timeout=lock_timeout):

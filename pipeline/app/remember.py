@@ -87,11 +87,13 @@ def remembered_plan(workspace: Workspace, prints: Fingerprint, now: datetime) ->
 
 
 def from_memory(workspace: Workspace, prints: Fingerprint, now: datetime,
-                state: tuple[str | None, str | None] | None = None) -> Plan | None:
+                state: tuple[str | None, str | None] | None = None, *, in_part: bool = False) -> Plan | None:
     """The remembered plan if nothing changed, else the incremental plan if it can be
-    made, else None (plan in full). ``state``: the state's digests, if already taken."""
+    made, else None (plan in full). ``state``: the state's digests, if already taken.
+    ``in_part``: for an apply that will read records straight from the snapshot, which
+    must then be known canonical, even when nothing changed."""
     blob = _summary(workspace)
-    if blob is None:
+    if blob is None or (in_part and not blob.get("canonical")):
         return None
     state = state or state_digests(workspace)
     if blob.get("key") == _key(workspace, prints, state):

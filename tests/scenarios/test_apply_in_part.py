@@ -145,3 +145,22 @@ def test_a_move_or_an_unknown_outcome_takes_the_full_path(
     applied = project.run("apply", "--yes", env=site_env)
     assert applied.exit_code == 0 and "moved" in applied.output
     assert saves == []
+
+
+def test_a_snapshot_not_in_canonical_form_is_never_read_in_part(
+        project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Even with the plan remembered exactly, an apply reads records straight from a
+    snapshot only if the plan found it canonical (the embedded sandbox: no signature)."""
+    project.manifest("posts/a", FILES["posts/a"])
+    assert project.run("apply", "--yes").exit_code == 0
+    state = project.root / ".pipeline/sandbox/state.json"
+    data = json.loads(state.read_text())
+    data["resources"] = dict(reversed(data["resources"].items()))  # the same state, its records unsorted
+    state.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    project.manifest("posts/c", FILES["posts/c"])
+    assert project.run("plan").exit_code == 0  # remembered, against that snapshot
+    saves: list[int] = []
+    monkeypatch.setattr(partial.PartialStore, "save", lambda self, state: saves.append(1))
+    applied = project.run("apply", "--yes")
+    assert applied.exit_code == 0 and "1 published" in applied.output, applied.output
+    assert saves == []
