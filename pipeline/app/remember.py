@@ -107,10 +107,12 @@ def plan_and_remember(loaded: Loaded, prints: Fingerprint, now: datetime, the_pl
     ``journal``) for the next runs."""
     listed = tuple(c for c in the_plan.changes if c.kind != "noop" or c.moved_from)
     summary = dataclass_replace(the_plan, changes=listed, noop_omitted=len(the_plan.changes) - len(listed))
-    times = [c.publish_at for c in the_plan.changes if c.kind == "wait" and c.publish_at and c.publish_at > now]
+    # Every schedule in the graph, not only the waiting rows': a post blocked by its
+    # picture turns overdue, and an upload waits for a user that is no "wait" row itself
+    # (a tombstone, a published post) to come due.
+    scheduled = [a.publish_at for a in loaded.graph.actions.values() if a.publish_at is not None]
     late = timedelta(seconds=loaded.project.config.late_after)  # when a due post becomes overdue
-    times += [c.publish_at + late for c in the_plan.changes if c.kind == "create" and c.publish_at
-              and c.publish_at + late > now]
+    times = [t for t in scheduled if t > now] + [t + late for t in scheduled if t + late > now]
     for record in state.resources.values():
         ttl = catalog.BY_TYPE[record.type].unattached_ttl if record.type in catalog.BY_TYPE else None
         if ttl and record.published_at and record.published_at + ttl > now:
