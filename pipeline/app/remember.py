@@ -208,6 +208,10 @@ def _replan(workspace: Workspace, blob: dict[str, Any], base: Plan, part_graph: 
             replanned: set[str], in_base: set[str], now: datetime) -> Plan | None:
     """Plan the part of the graph the change reaches, against the records it needs, and
     merge it into the base plan."""
+    # A post moved while its outcome was unknown: its row holds no record, nor says
+    # which one it is matched to, and the part would plan it, or its twin, anew.
+    if any(c.kind == "unknown" and c.record is None for c in base.changes):
+        return None
     found = lookup.records(str(workspace.store().path), replanned)
     if found is None:
         return None

@@ -164,3 +164,37 @@ def test_a_snapshot_not_in_canonical_form_is_never_read_in_part(
     applied = project.run("apply", "--yes")
     assert applied.exit_code == 0 and "1 published" in applied.output, applied.output
     assert saves == []
+
+
+def test_a_post_moved_while_its_outcome_is_unknown_is_never_sent_again_in_part(
+        project: Project, sandbox: SandboxServer, site_env: dict[str, str]) -> None:
+    """Found by review: a post whose request's answer never came, then moved, is planned
+    "unknown" under its new address by the full plan (matched to the old record, which
+    is then no orphan). Planned again in part (its file edited), the old record was not
+    read, so the incremental plan said "create", and the apply in part, seeing no unknown
+    outcome to settle, sent it a second time."""
+    tweet = """
+        actions:
+          tweet:
+            type: twitter.post
+            identity: acme-twitter
+            message: "Sent once, answered never"
+    """
+    project.manifest("posts/y", FILES["posts/b"])
+    assert project.run("apply", "--yes", env=site_env).exit_code == 0
+    project.manifest("posts/old", tweet)
+    sandbox.sandbox.faults.gateway_502 = 1.0  # carried out, then a proxy's page: unknown
+    project.run("apply", "--yes", env=site_env)
+    sandbox.sandbox.faults.gateway_502 = 0.0
+    shutil.move(project.root / "content/posts/old.yaml", project.root / "content/posts/x.yaml")
+    planned = project.run("plan", env=site_env)  # in full (the state changed): remembered
+    assert "unknown" in planned.output, planned.output
+    project.manifest("posts/x", tweet.rstrip() + """
+          other:
+            type: twitter.post
+            identity: acme-twitter
+            message: "A second tweet in the moved file"
+    """)
+    assert project.run("apply", "--yes", env=site_env).exit_code == 0
+    sent = [r for r in sandbox.sandbox.received if r.method == "POST" and "answered never" in json.dumps(r.body)]
+    assert len(sent) == 1, "the post whose outcome was unknown was sent twice"
