@@ -112,10 +112,11 @@ def plan_and_remember(loaded: Loaded, prints: Fingerprint, now: datetime, the_pl
     # (a tombstone, a published post) to come due.
     scheduled = [a.publish_at for a in loaded.graph.actions.values() if a.publish_at is not None]
     late = timedelta(seconds=loaded.project.config.late_after)  # when a due post becomes overdue
-    times = [t for t in scheduled if t > now] + [t + late for t in scheduled if t + late > now]
+    # Overdue and expired are "strictly after" (the planner's ``<``): due at the instant itself.
+    times = [t for t in scheduled if t > now] + [t + late for t in scheduled if t + late >= now]
     for record in state.resources.values():
         ttl = catalog.BY_TYPE[record.type].unattached_ttl if record.type in catalog.BY_TYPE else None
-        if ttl and record.published_at and record.published_at + ttl > now:
+        if ttl and record.published_at and record.published_at + ttl >= now:
             times.append(record.published_at + ttl)
     if contains_secret([c.request for c in listed]):
         return  # a secret is never written down

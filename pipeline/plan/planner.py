@@ -78,7 +78,7 @@ def plan(graph: Graph, state: State, now: datetime,
             # Twitter deleted the unattached upload: uploading it again publishes nothing.
             kind, replacing = "create", True
             reason = (f"uploaded {record.published_at:%Y-%m-%d %H:%M} and removed by the network, unattached, "  # type: ignore[union-attr]
-                      f"since; uploaded again for {', '.join(u for u in users[address] if due_now(u))}")
+                      f"since; uploaded again for {', '.join(sorted(u for u in users[address] if due_now(u)))}")
         elif record is not None and record.status == "unknown":
             kind, reason = "unknown", ("a request was sent but its answer never came; apply reads "
                                        "it back first, or settle it: pipeline state resolve")
