@@ -143,7 +143,9 @@ def _apply_in_part(workspace: Workspace, prints: Fingerprint, *, confirm: Callab
     # still the one it was planned against once the lock is held.
     digests = remember.state_digests(workspace)
     the_plan = remember.from_memory(workspace, prints, clock.now(), digests, in_part=True)
-    if the_plan is None or the_plan.count("unknown"):
+    # An orphan's unknown outcome too: the full path settles every one before planning.
+    if the_plan is None or any(c.kind == "unknown" or (c.record is not None and c.record.status == "unknown")
+                               for c in the_plan.changes):
         return None
     with store.locked(timeout=lock_timeout):
         origin.verify(store, confirm_state, _history(workspace, store))

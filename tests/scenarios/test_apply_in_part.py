@@ -198,3 +198,22 @@ def test_a_post_moved_while_its_outcome_is_unknown_is_never_sent_again_in_part(
     assert project.run("apply", "--yes", env=site_env).exit_code == 0
     sent = [r for r in sandbox.sandbox.received if r.method == "POST" and "answered never" in json.dumps(r.body)]
     assert len(sent) == 1, "the post whose outcome was unknown was sent twice"
+
+
+def test_an_orphan_whose_outcome_is_unknown_is_settled_as_in_full(
+        project: Project, sandbox: SandboxServer, site_env: dict[str, str]) -> None:
+    """Found by review: an apply in full reads back every unknown outcome first, an
+    orphan's too; its row is an "orphan", not "unknown", and the apply in part went on
+    without settling it."""
+    project.manifest("posts/y", FILES["posts/b"])
+    assert project.run("apply", "--yes", env=site_env).exit_code == 0
+    project.manifest("posts/old", FILES["posts/c"])
+    sandbox.sandbox.faults.gateway_502 = 1.0  # carried out, then a proxy's page: unknown
+    project.run("apply", "--yes", env=site_env)
+    sandbox.sandbox.faults.gateway_502 = 0.0
+    (project.root / "content/posts/old.yaml").unlink()
+    assert project.run("plan", env=site_env).exit_code == 0  # in full (the state changed): remembered
+    project.manifest("posts/y", FILES["posts/b"].replace("first words", "better words"))
+    assert project.run("apply", "--yes", env=site_env).exit_code == 0
+    state = json.loads((project.root / "state/state.json").read_text())
+    assert state["resources"]["posts/old/tweet"]["status"] == "published"  # found by reading back
