@@ -48,8 +48,10 @@ class PartialStore(StateStore):
         if records is None or head is None:
             return None
         state = State.model_validate(head)
-        if state.site != self.site:
-            return None  # the full load words the refusal
+        if state.site != self.site or not state.lineage:
+            # The full load words the refusal; and a lineage is fixed by the first save,
+            # which writes the header the part copies as it is.
+            return None
         state.resources.update(records)
         self.held = wanted
         self._chain = "sha256:" + (lookup.digest(str(self.path)) or "")

@@ -85,3 +85,18 @@ def test_a_snapshot_not_in_canonical_form_is_not_read_in_part(tmp_path: Path) ->
     path.write_text('{"format_version": 1, "resources": {"a/b": {"type": "twitter.post", "identity": "a", '
                     '"digest": "x", "status": "published"}}, "site": "sandbox"}')
     assert PartialStore(path, "sandbox").load_part(["a/b"]) is None
+
+
+def test_a_snapshot_without_a_lineage_is_not_held_in_part(tmp_path: Path) -> None:
+    """Found by review: a canonical snapshot never saved by the store (no lineage yet)
+    was written back with its header copied, lineage still empty, while saving the
+    whole state fixes one."""
+    path = tmp_path / "state.json"
+    state = State(site="sandbox", resources={"posts/a/t": Record(
+        type="twitter.post", identity="a", digest="sha256:1", status="published", result={"post_id": "1"})})
+    path.write_bytes(whole(state))
+    store = PartialStore(path, "sandbox")
+    part = store.load_part(["posts/a/t"])
+    if part is not None:
+        store.save(part)
+        assert path.read_bytes() == whole(part)
