@@ -43,6 +43,7 @@ from pipeline.redact import contains_secret
 _SUMMARY = Path("cache") / "plan.marshal"
 _GRAPH = Path("cache") / "graph.marshal"
 _FORMAT = 2
+_TICK = timedelta(microseconds=1)
 #: Beyond this many changed files, or actions reached, a full plan is as cheap.
 _MOST_FILES, _MOST_ACTIONS = 200, 5000
 
@@ -111,13 +112,14 @@ def plan_and_remember(loaded: Loaded, prints: Fingerprint, now: datetime, the_pl
     # picture turns overdue, and an upload waits for a user that is no "wait" row itself
     # (a tombstone, a published post) to come due.
     scheduled = [a.publish_at for a in loaded.graph.actions.values() if a.publish_at is not None]
-    late = timedelta(seconds=loaded.project.config.late_after)  # when a due post becomes overdue
-    # Overdue and expired are "strictly after" (the planner's ``<``): due at the instant itself.
-    times = [t for t in scheduled if t > now] + [t + late for t in scheduled if t + late >= now]
+    # Overdue and expired hold strictly after their instant (the planner's ``<``): the
+    # plan changes one tick (a microsecond) later; a scheduled post is due at its instant.
+    after = timedelta(seconds=loaded.project.config.late_after, microseconds=1)
+    times = [t for t in scheduled if t > now] + [t + after for t in scheduled if t + after > now]
     for record in state.resources.values():
         ttl = catalog.BY_TYPE[record.type].unattached_ttl if record.type in catalog.BY_TYPE else None
-        if ttl and record.published_at and record.published_at + ttl >= now:
-            times.append(record.published_at + ttl)
+        if ttl and record.published_at and record.published_at + ttl + _TICK > now:
+            times.append(record.published_at + ttl + _TICK)
     if contains_secret([c.request for c in listed]):
         return  # a secret is never written down
     root = loaded.project.root
