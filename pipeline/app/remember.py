@@ -127,8 +127,9 @@ def plan_and_remember(loaded: Loaded, prints: Fingerprint, now: datetime, the_pl
     digests = (None if snapshot is None else hashlib.sha256(snapshot).hexdigest(),
                None if journal is None else hashlib.sha256(journal).hexdigest())
     keys = delta.order_keys(loaded.graph)
+    key = _key(loaded, prints, digests)
     write_blob(root / PRIVATE_DIR / _SUMMARY, {
-        "format": _FORMAT, "key": _key(loaded, prints, digests), "context": prints.context,
+        "format": _FORMAT, "key": key, "context": prints.context,
         "site": loaded.site.name, "state": digests[0],
         # Verified once here, so that the next plans may read records straight from it.
         "canonical": journal is None and (snapshot is None or lookup.canonical(root, snapshot, lambda: serialized(state))),
@@ -140,8 +141,10 @@ def plan_and_remember(loaded: Loaded, prints: Fingerprint, now: datetime, the_pl
     for address, action in loaded.graph.actions.items():
         files.setdefault(action.location.path, []).append(address)
     # References both ways, kept only where there are some: most actions have none.
+    # The plan's key: two blobs are not written at once, and a plan beside the graph of
+    # another run (two runs at once, or one stopped between them) is no base.
     write_blob(root / PRIVATE_DIR / _GRAPH, {
-        "format": _FORMAT, "context": prints.context,
+        "format": _FORMAT, "context": prints.context, "key": key,
         "files": {shown: (prints.digests.get(shown, ""), tuple(a)) for shown, a in files.items()},
         "deps": {a: d for a, d in loaded.graph.deps.items() if d},
         "users": {a: tuple(u) for a, u in loaded.graph.users.items() if u}})
@@ -171,7 +174,8 @@ def _incremental(workspace: Workspace, prints: Fingerprint, now: datetime, blob:
         return None
     base = _plan_of(blob, now)
     known = read_blob(workspace.project.root / PRIVATE_DIR / _GRAPH)
-    if base is None or not isinstance(known, dict) or known.get("context") != prints.context:
+    if base is None or not isinstance(known, dict) or known.get("context") != prints.context \
+            or known.get("key") != blob.get("key"):
         return None
     files: dict[str, tuple[str, tuple[str, ...]]] = known["files"]
     changed = [s for s, d in prints.digests.items() if files.get(s, ("",))[0] != d]

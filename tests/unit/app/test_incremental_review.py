@@ -95,3 +95,21 @@ def test_an_upload_expiring_at_the_very_moment_of_the_plan(tmp_path: Path) -> No
     full = summarised(app.make_plan(loaded, loaded.store().load(), later, frozenset()))
     assert [c.kind for c in full.changes if c.address == "posts/a/pic"] == ["create"]
     assert remembered is None or remembered.changes == full.changes
+
+
+def test_two_plans_remembering_at_once_leave_a_plan_and_a_graph_that_go_together(tmp_path: Path) -> None:
+    # Two plain plans at once (an editor's and a terminal's) each write plan.marshal,
+    # then graph.marshal: the first's graph can land last, beside the second's plan.
+    (tmp_path / "content/posts").mkdir(parents=True)
+    (tmp_path / "pipeline.yaml").write_text(CONFIG)
+    (tmp_path / "content/posts/a.yaml").write_text(TWEET)
+    (tmp_path / "content/posts/b.yaml").write_text(TWEET.replace("same", "bee"))
+    rebase(tmp_path)
+    graph = tmp_path / ".pipeline/cache/graph.marshal"
+    first = graph.read_bytes()
+    (tmp_path / "content/posts/b.yaml").write_text(TWEET.replace("same", "bee, edited"))
+    rebase(tmp_path)
+    graph.write_bytes(first)  # the first run's graph, written last
+    (tmp_path / "content/posts/b.yaml").write_text(TWEET.replace("same", "bee"))  # and back
+    incremental, full = both(tmp_path)
+    assert incremental is None or incremental.changes == full.changes
