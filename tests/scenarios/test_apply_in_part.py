@@ -217,3 +217,24 @@ def test_an_orphan_whose_outcome_is_unknown_is_settled_as_in_full(
     assert project.run("apply", "--yes", env=site_env).exit_code == 0
     state = json.loads((project.root / "state/state.json").read_text())
     assert state["resources"]["posts/old/tweet"]["status"] == "published"  # found by reading back
+
+
+def test_a_remembered_plan_that_a_commit_brought_is_never_used(project: Project, sandbox: SandboxServer) -> None:
+    """A pull request's run in CI can read the key file of main's cache, so it can MAC a
+    blob: a plan committed under .pipeline/ (here: one saying there is nothing to do) is
+    used neither by plan nor by apply. (Held at review; kept as a guard.)"""
+    from pipeline.load.blobs import read_blob, write_blob
+
+    project.git("init", "-q")
+    project.manifest("posts/b", FILES["posts/b"])
+    assert project.run("plan").exit_code == 0  # remembered
+    blob = project.root / ".pipeline/cache/plan.marshal"
+    forged = read_blob(blob)
+    forged["plan"]["changes"] = []
+    write_blob(blob, forged)
+    project.git("add", "-f", ".pipeline/cache/plan.marshal")
+    project.git("commit", "-qm", "a plan that says nothing")
+    planned = project.run("plan")
+    assert "1 to create" in planned.output, planned.output
+    applied = project.run("apply", "--yes")
+    assert "1 published" in applied.output, applied.output
