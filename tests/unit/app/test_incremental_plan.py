@@ -61,9 +61,9 @@ def record_state(root: Path, rng: random.Random) -> None:
         digest, request = action.digest, action.request
         if roll < 0.4:
             digest, request = "sha256:old", {**action.request, "message": "as it was"}
-        status = "unknown" if roll > 0.95 else "published"
         state.resources[address] = Record(
-            type=action.type, identity=action.identity, digest=digest, status=status,
+            type=action.type, identity=action.identity, digest=digest,
+            status="unknown" if roll > 0.95 else "published",
             result={f"{action.endpoint.object}_id": str(rng.randrange(10**9))}, request=request,
             published_at=NOW - timedelta(days=rng.choice([1, 3, 400])))
     for n in range(3):  # posts whose manifests are gone
