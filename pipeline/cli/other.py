@@ -48,7 +48,7 @@ def sandbox() -> None:
               help="0 picks a free port.")
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where published objects are kept (default: .pipeline/sandbox/serve.jsonl).")
-@click.option("--latency", type=click.FloatRange(0), default=0.0, help="Seconds added to every answer.")
+@click.option("--latency", type=click.FloatRange(0), default=0.0, help="Seconds from each request to its answer (the sandbox's own work included).")
 @click.option("--rate-429", type=click.FloatRange(0, 1), default=0.0, help="Share answered 429.")
 @click.option("--rate-500", type=click.FloatRange(0, 1), default=0.0, help="Share answered 500.")
 @click.option("--rate-503", type=click.FloatRange(0, 1), default=0.0, help="Share answered 503.")

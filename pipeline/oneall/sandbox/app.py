@@ -1,10 +1,11 @@
 """The sandbox's WSGI application: routing, authentication, and the Push, Update and Pull handlers.
 
 Every request is recorded in ``received`` (for tests of the wire format), then, in
-order: latency, the faults that refuse before acting (429, 500, 503), authentication,
-the route from the catalogue, the identity, and the handler; then the faults that
-come after acting (a ghost answers late, a gateway answers 502 in HTML). Handlers
-raise ``SandboxRefusal`` for an error envelope and return result data.
+order: the faults that refuse before acting (429, 500, 503), authentication, the route
+from the catalogue, the identity, and the handler; then the faults that come after
+acting (a ghost answers late, a gateway answers 502 in HTML). The answer leaves no
+sooner than the latency after the request came. Handlers raise ``SandboxRefusal`` for
+an error envelope and return result data.
 """
 
 from __future__ import annotations
@@ -155,12 +156,15 @@ class Sandbox:
     def _respond(self, method: str, path: str, query: dict[str, list[str]], raw: bytes,
                  environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
         faults = self.faults
-        if faults.latency:
-            time.sleep(faults.latency)
+        # An answer leaves ``latency`` after its request came, the work included, as a
+        # real API's latency includes its own work (the post exists before its answer
+        # arrives, as on a real network: a client cut off meanwhile has an unknown outcome).
+        due = time.monotonic() + faults.latency
         fault = faults.refusal(self._random)
         if fault:
             code, info = fault
             headers = [("Retry-After", str(faults.retry_after))] if code == 429 else []
+            _wait_until(due)
             return answer(start_response, path, code, info, None, now=self.now(), headers=headers)
         ghost = method in ("POST", "PUT", "DELETE") and draw(self._random, faults.ghost)
         try:
@@ -169,6 +173,7 @@ class Sandbox:
             code, info, data = refused.code, refused.info, None
         if ghost and code < 400:
             time.sleep(faults.ghost_delay)
+        _wait_until(due)
         if draw(self._random, faults.gateway_502):
             return gateway_page(start_response, now=self.now())
         return answer(start_response, path, code, info, data, now=self.now())
@@ -285,3 +290,9 @@ def _route(routes: list[tuple[re.Pattern[str], Endpoint]], rest: str, path: str)
 def new_keys() -> tuple[str, str]:
     """A fresh key pair for an embedded sandbox run."""
     return f"sandbox-{secrets.token_hex(8)}", secrets.token_hex(24)
+
+
+def _wait_until(due: float) -> None:
+    left = due - time.monotonic()
+    if left > 0:
+        time.sleep(left)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 class Faults:
     """Misbehaviour on purpose, each a share of requests between 0 and 1."""
 
-    latency: float = 0.0  # seconds added to every answer
+    latency: float = 0.0  # seconds from a request to its answer, the sandbox's own work included
     rate_429: float = 0.0
     rate_500: float = 0.0
     rate_503: float = 0.0  # OneAll's envelope, code 503: not carried out
