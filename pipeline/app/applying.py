@@ -152,7 +152,7 @@ def _apply_in_part(workspace: Workspace, prints: Fingerprint, *, confirm: Callab
         if remember.state_digests(workspace) != digests:
             return None
         needed = {a for c in the_plan.changes for a in (c.address, c.moved_from, *c.depends_on) if a}
-        state = store.load_part(needed)
+        state = store.load_part(needed, digests[0])  # the digest just checked under the lock
         if state is None or (state.lineage, state.serial) != (the_plan.state_lineage, the_plan.state_serial):
             return None
         if not (the_plan.pending or the_plan.moves) or not confirm(the_plan):

@@ -89,15 +89,10 @@ def records(path: str, addresses: Iterable[str]) -> dict[str, Record] | None:
         if os.fstat(fd).st_size == 0:
             return None
         with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as buf:
-            start = buf.find(_RESOURCES)
-            if start < 0:
+            bounds = body(buf)
+            if bounds is None:
                 return {} if buf.find(_EMPTY) >= 0 else None
-            start += len(_RESOURCES) - 1  # at the newline before the first key
-            # Found from the end (the keys after "resources" hold numbers and strings):
-            # a scan forward would touch every page of a hundred megabytes.
-            end = buf.rfind(b"\n  }")
-            if end < start:
-                return None
+            start, end = bounds[0] - 1, bounds[1]  # from the newline before the first key
             found: dict[str, Record] = {}
             for address in sorted(set(addresses)):
                 at = _seek(buf, start, end, address)
@@ -111,6 +106,18 @@ def records(path: str, addresses: Iterable[str]) -> dict[str, Record] | None:
         return None
     finally:
         os.close(fd)
+
+
+def body(buf: mmap.mmap) -> tuple[int, int] | None:
+    """Where a canonical snapshot's records are: from the first one's first byte to the
+    newline after the last; None if it has none, or is laid out otherwise."""
+    at = buf.find(_RESOURCES)
+    # The end found from the end (the keys after "resources" hold numbers and strings):
+    # a scan forward would touch every page of a hundred megabytes.
+    end = buf.rfind(b"\n  }")
+    if at < 0 or end < at:
+        return None
+    return at + len(_RESOURCES), end
 
 
 def _key(buf: mmap.mmap, at: int) -> tuple[str, int]:

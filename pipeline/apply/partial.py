@@ -36,9 +36,11 @@ class PartialStore(StateStore):
 
     held: frozenset[str] = frozenset()
 
-    def load_part(self, addresses: Iterable[str]) -> State | None:
+    def load_part(self, addresses: Iterable[str], digest: str | None = None) -> State | None:
         """The state with only the records of ``addresses`` (those it has); None when the
-        snapshot cannot be read in part (not canonical, a journal to replay, no records)."""
+        snapshot cannot be read in part (not canonical, a journal to replay, no records).
+        ``digest``: the snapshot's SHA-256, when the caller already knows it (a hundred
+        megabytes are not read again to learn it)."""
         self.check_links()
         if self.journal_path.exists():
             return None
@@ -54,7 +56,7 @@ class PartialStore(StateStore):
             return None
         state.resources.update(records)
         self.held = wanted
-        self._chain = "sha256:" + (lookup.digest(str(self.path)) or "")
+        self._chain = "sha256:" + (digest or lookup.digest(str(self.path)) or "")
         return state
 
     def commit(self, state: State, event: Event, *, durable: bool = True) -> None:
@@ -77,7 +79,7 @@ def _header(path: Path) -> dict[str, object] | None:
         return None
     try:
         with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as buf:
-            bounds = _body(buf)
+            bounds = lookup.body(buf)
             if bounds is None:
                 return None
             start, end = bounds
@@ -88,15 +90,6 @@ def _header(path: Path) -> dict[str, object] | None:
     finally:
         os.close(fd)
     return head if isinstance(head, dict) else None
-
-
-def _body(buf: mmap.mmap) -> tuple[int, int] | None:
-    """Where the records are: from the first one's first byte to the newline after the last."""
-    at = buf.find(b'\n  "resources": {\n')
-    end = buf.rfind(b"\n  }")
-    if at < 0 or end < at:
-        return None
-    return at + len(b'\n  "resources": {\n'), end
 
 
 def _entry(address: str, state: State) -> bytes:
@@ -138,7 +131,7 @@ def _rewrite(path: Path, state: State, touched: set[str]) -> str:
     try:
         with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as buf, \
                 os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW, 0o644), "wb") as out:
-            bounds = _body(buf)
+            bounds = lookup.body(buf)
             if bounds is None:
                 raise ValueError("the snapshot is not in canonical form")
             start, end = bounds
